@@ -1,0 +1,113 @@
+"""Shared benchmark plumbing: a production-like server on PostgreSQL, and wrk."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/ss_bench")
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    non_2xx_3xx: int
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "BASE_URL": "https://bench.smartscheduling.test",
+        "DATABASE_URL": DATABASE_URL,
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
+def ensure_database() -> None:
+    """Create the bench database if missing, and migrate it to head."""
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+    subprocess.run([sys.executable, "-m", "smartscheduling.cli", "db", "upgrade"], env=production_env(), check=True)
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], app: str = "bench.asgi:app") -> Iterator[str]:
+    """One uvicorn worker, production settings, behind a (simulated) TLS proxy."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    RESULTS.mkdir(exist_ok=True)
+    log = (RESULTS / "server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--proxy-headers", "--no-access-log", "--no-server-header"],
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # a benchmark may poll; the test suite never does
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("bench server did not start; see bench/results/server.log") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def wrk(url: str, name: str, path: str, *, duration: str, connections: int, headers: dict[str, str] | None = None,
+        script: Path | None = None) -> Result:  # fmt: skip
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script or BENCH_DIR / "report.lua")]
+    for key, value in {"X-Forwarded-Proto": "https", **(headers or {})}.items():
+        command += ["-H", f"{key}: {value}"]
+    output = subprocess.run([*command, url + path], capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    data = json.loads(line.removeprefix("BENCH "))
+    return Result(name=name, path=path, **data)
+
+
+def print_table(title: str, results: list[Result], floor: Result) -> None:
+    print(f"\n{title}")
+    print(f"{'endpoint':<28} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for r in results:
+        print(
+            f"{r.name:<28} {r.rps:>9.0f} {r.rps / floor.rps:>7.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.errors + r.non_2xx_3xx:>7}"
+        )

@@ -1,0 +1,53 @@
+"""Alembic environment: the schema is the models' metadata, applied only through revisions.
+
+Run through ``smartscheduling db …``, which hands this script an open connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+import smartscheduling.models  # noqa: F401  (registers every table on the metadata)
+from smartscheduling.config import get_settings
+from smartscheduling.db import create_engine, metadata
+
+config = context.config
+
+
+def _configure(**kwargs: object) -> None:
+    context.configure(
+        target_metadata=metadata,
+        render_as_batch=True,  # SQLite cannot ALTER most things in place
+        compare_type=True,
+        compare_server_default=True,
+        user_module_prefix=None,  # advanced-alchemy types render with their own import
+        **kwargs,
+    )
+
+
+def _run(connection: Connection) -> None:
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    engine = create_engine(get_settings())
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    _configure(url=get_settings().database_url, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+elif (connection := config.attributes.get("connection")) is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_online())

@@ -1,0 +1,119 @@
+"""Database: engine, the advanced-alchemy plugin config, model bases and migrations.
+
+Model conventions: UUIDv7 primary keys (time-ordered, so indexes stay compact),
+``created_at``/``updated_at`` stored in UTC (``DateTimeUTC``), and the naming
+convention of advanced-alchemy's registry for every constraint and index, so that
+migrations name them the same on PostgreSQL and SQLite.
+
+The schema comes only from Alembic revisions in ``migrations/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, orm_registry
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from smartscheduling.config import MIGRATIONS_DIR, Settings
+
+__all__ = (
+    "AuditedModel",
+    "Model",
+    "alembic_config",
+    "create_db_config",
+    "create_engine",
+    "is_sqlite",
+    "metadata",
+    "run_alembic",
+)
+
+#: Tables with a UUIDv7 ``id``, ``created_at`` and ``updated_at``.
+AuditedModel = UUIDv7AuditBase
+#: Tables with a UUIDv7 ``id`` only (e.g. append-only records that keep their own time).
+Model = UUIDv7Base
+metadata = orm_registry.metadata
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.close()
+
+
+def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
+    """One engine per process role (web app, worker, CLI)."""
+    url = make_url(settings.database_url)
+    options: dict[str, Any] = {
+        "echo": settings.database_echo,
+        # Exception messages and logs must not carry bound values (personal data).
+        "hide_parameters": not settings.database_echo,
+    }
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        options |= overrides
+        engine = create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    options |= {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_pool_size,
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "connect_args": {"timeout": 5, "server_settings": {"application_name": "smartscheduling"}},
+    }
+    options |= overrides
+    return create_async_engine(url, **options)
+
+
+def create_db_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
+    """The advanced-alchemy plugin config: a request-scoped ``db_session`` dependency.
+
+    The before-send handler only closes the session. Services commit their own unit
+    of work, so a failing commit surfaces as an error page instead of being swallowed
+    after the response status was already chosen (advanced-alchemy's autocommit
+    handler logs commit failures at debug level and answers with success).
+    """
+    return SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        set_default_exception_handler=False,
+        create_all=False,
+    )
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
+    config.attributes["connection"] = connection
+    return config
+
+
+async def run_alembic(engine: AsyncEngine, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run an Alembic command (``alembic.command.upgrade`` …) on one connection of ``engine``."""
+
+    def _run(connection: Connection) -> Any:
+        return operation(alembic_config(connection), *args, **kwargs)
+
+    async with engine.begin() as connection:
+        return await connection.run_sync(_run)
+
+
+upgrade = command.upgrade
+downgrade = command.downgrade

@@ -1,0 +1,1 @@
+"""Imports every capability's models so the metadata (and Alembic) sees all tables."""

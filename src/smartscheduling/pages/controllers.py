@@ -1,0 +1,14 @@
+"""Public pages that belong to no other capability."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.response import Template
+
+
+class PagesController(Controller):
+    include_in_schema = False
+
+    @get("/", name="home", sync_to_thread=False)
+    def home(self) -> Template:
+        return Template(template_name="pages/home.html")

@@ -1,0 +1,59 @@
+"""The shipped policy text, split into a title, sections and paragraphs for rendering.
+
+The text is plain: a heading is a short line without closing punctuation; everything
+else is a paragraph. Section ids are stable slugs, so other pages can link to
+``/privacy#storage-of-personal-information``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+_MAX_HEADING_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str | None
+    anchor: str | None
+    paragraphs: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    title: str
+    sections: tuple[Section, ...]
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _is_heading(line: str) -> bool:
+    return len(line.split()) <= _MAX_HEADING_WORDS and not line.endswith((".", ":", "!", "?", ","))
+
+
+def parse_policy(text: str) -> PolicyDocument:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    title, body = lines[0], lines[1:]
+    sections: list[Section] = []
+    heading: str | None = None
+    paragraphs: list[str] = []
+    for line in body:
+        if _is_heading(line):
+            if heading or paragraphs:
+                sections.append(Section(heading, heading and slugify(heading), tuple(paragraphs)))
+            heading, paragraphs = line, []
+        else:
+            paragraphs.append(line)
+    sections.append(Section(heading, heading and slugify(heading), tuple(paragraphs)))
+    return PolicyDocument(title=title, sections=tuple(sections))
+
+
+@lru_cache(maxsize=4)
+def shipped_policy(name: str = "privacy-v1") -> PolicyDocument:
+    return parse_policy((DATA_DIR / f"{name}.txt").read_text(encoding="utf-8"))

@@ -1,0 +1,55 @@
+"""Jinja set-up: globals every page needs and cache-busted static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from jinja2 import StrictUndefined
+from markupsafe import Markup, escape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from smartscheduling.config import STATIC_DIR, TEMPLATES_DIR, Settings
+
+SITE_NAME = "Smart Scheduling"
+CONTACT_EMAIL = "info@smartscheduling.com"
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+@lru_cache(maxsize=256)
+def _fingerprint(path: str, mtime_ns: int) -> str:
+    del mtime_ns  # part of the cache key only: a changed file gets a new fingerprint
+    return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """``/static/<path>?v=<content hash>``: lets static files be cached for a year."""
+    file = (STATIC_DIR / path).resolve()
+    if not file.is_relative_to(STATIC_DIR) or not file.is_file():
+        msg = f"no static file {path!r}"
+        raise LookupError(msg)
+    return f"/static/{path}?v={_fingerprint(path, file.stat().st_mtime_ns)}"
+
+
+def mailto_links(text: str) -> Markup:
+    """Escape ``text`` and turn the e-mail addresses in it into ``mailto:`` links."""
+    return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m[0]}">{m[0]}</a>', str(escape(text))))
+
+
+def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env = engine.engine
+        env.undefined = StrictUndefined  # a misspelt variable is a bug, not an empty string
+        env.trim_blocks = True
+        env.lstrip_blocks = True
+        env.globals.update(
+            site_name=SITE_NAME,
+            contact_email=CONTACT_EMAIL,
+            static_url=static_url,
+            debug=settings.debug,
+        )
+        env.filters["mailto_links"] = mailto_links
+
+    return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)
+

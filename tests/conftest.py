@@ -1,0 +1,282 @@
+"""Shared fixtures: both databases, the app, a live server and real Chromium.
+
+* Every test that asks for ``db_url`` (directly or through ``client``/``app``) runs once on
+  SQLite and once on PostgreSQL. Each backend gets one database migrated to head per
+  session; every table is emptied after each test.
+* PostgreSQL or Chromium missing: those tests skip with the reason on a developer's
+  machine, and **fail** when ``CI`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import delete, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smartscheduling.app import create_app
+from smartscheduling.config import Settings
+from smartscheduling.db import create_engine, metadata, run_alembic
+
+CI = bool(os.environ.get("CI"))
+CHROMIUM = Path("/usr/bin/chromium")
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+TEST_SECRET = "test-secret-" + "k3y!" * 10
+BACKENDS = ("sqlite", "postgresql")
+# As the machine notes advise: headless, no sandbox as root, nothing phoning home.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine; fail under CI, which must never pass on skips."""
+    if CI:
+        pytest.fail(f"{reason} (CI is set: this must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Databases:
+    """Creates empty databases for tests and drops them at the end of the session."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self._pg_names: list[str] = []
+        self._pg_checked: str | None = None
+
+    async def _pg_admin(self) -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(_asyncpg_dsn(TEST_DATABASE_URL), timeout=5)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            unavailable(f"PostgreSQL is not reachable at TEST_DATABASE_URL={TEST_DATABASE_URL}: {exc}")
+            raise
+
+    async def create(self, backend: str) -> str:
+        name = f"ss_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.tmp_dir / (name + '.sqlite3')}"
+        admin = await self._pg_admin()
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        self._pg_names.append(name)
+        return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def drop_all(self) -> None:
+        if not self._pg_names:
+            return
+        admin = await self._pg_admin()
+        try:
+            for name in self._pg_names:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "app_env": "development",
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "base_url": "http://testserver.local",
+        "var_dir": tmp_path / "var",
+    }
+    values |= overrides
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def empty_all_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+            if names:
+                await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(delete(table))
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Databases]:
+    factory = Databases(tmp_path_factory.mktemp("databases"))
+    yield factory
+    await factory.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+async def migrated_url(backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database per backend for the whole session, migrated to head."""
+    url = await databases.create(backend)
+    engine = create_engine(make_settings(url, tmp_path_factory.mktemp("migrate")))
+    try:
+        await run_alembic(engine, command.upgrade, "head")
+    finally:
+        await engine.dispose()
+    return url
+
+
+@pytest.fixture
+async def db_url(migrated_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """The backend's migrated database, emptied again after the test."""
+    yield migrated_url
+    engine = create_engine(make_settings(migrated_url, tmp_path))
+    try:
+        await empty_all_tables(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+@pytest.fixture
+async def db_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+# --- a real server process ----------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    log: Path
+
+
+@asynccontextmanager
+async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIterator[LiveServer]:
+    """Run ``uvicorn smartscheduling.asgi:app`` in a child process on a socket bound here.
+
+    The socket listens before the child starts, so a request made at once simply waits
+    in the backlog until the server accepts it: no polling, no sleeping.
+    """
+    import asyncio
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    child_env = {**os.environ, "BASE_URL": url, "LOG_LEVEL": "WARNING", **env}
+    with log.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uvicorn", "smartscheduling.asgi:app",
+            "--fd", str(sock.fileno()), "--no-access-log", *uvicorn_args,
+            pass_fds=(sock.fileno(),), env=child_env, stdout=log_file, stderr=log_file,
+        )  # fmt: skip
+    sock.close()
+    try:
+        async with httpx.AsyncClient(timeout=60) as probe:
+            try:
+                await probe.get(f"{url}/healthz")
+            except httpx.HTTPError as exc:
+                msg = f"live server did not start: {exc}\n{log.read_text(errors='replace')}"
+                raise RuntimeError(msg) from exc
+        yield LiveServer(url=url, log=log)
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+@pytest.fixture(scope="session")
+async def live_server(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    var_dir = tmp_path_factory.mktemp("live-var")
+    env = {"APP_ENV": "development", "DATABASE_URL": migrated_url, "SECRET_KEY": TEST_SECRET, "VAR_DIR": str(var_dir)}
+    async with serve(env, var_dir / "server.log") as server:
+        yield server
+
+
+@pytest.fixture
+def live_url(live_server: LiveServer, db_url: str) -> str:
+    """The live server's base URL; its database is emptied after the test."""
+    del db_url
+    return live_server.url
+
+
+# --- real Chromium -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[object]:
+    if not CHROMIUM.exists():
+        unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture(params=["js", "nojs"])
+def javascript(request: pytest.FixtureRequest) -> bool:
+    """Every browser flow runs with JavaScript on (htmx swaps) and off (plain forms)."""
+    return request.param == "js"
+
+
+@pytest.fixture
+async def page(browser: object, live_url: str, javascript: bool) -> AsyncIterator[object]:
+    """A fresh browser context (no cookies) on the live server; fails the test on any
+    console error, e.g. a Content-Security-Policy violation. ("Failed to load resource"
+    is Chromium's note on any 4xx/5xx answer: tests assert those statuses themselves.)"""
+    context = await browser.new_context(base_url=live_url, java_script_enabled=javascript)  # type: ignore[attr-defined]
+    tab = await context.new_page()
+    problems: list[str] = []
+    tab.on(
+        "console",
+        lambda message: problems.append(message.text)
+        if message.type == "error" and not message.text.startswith("Failed to load resource")
+        else None,
+    )
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab
+    await context.close()
+    assert not problems, f"browser console errors: {problems}"

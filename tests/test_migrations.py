@@ -1,0 +1,69 @@
+"""Migrations are the schema: upgrade, agree with the models, downgrade — on both databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+import smartscheduling.models  # noqa: F401  (every table on the metadata)
+from smartscheduling.db import create_engine, metadata, run_alembic
+from tests.conftest import Databases, make_settings
+
+
+def _schema_diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True, "render_as_batch": True}
+    )
+    return compare_metadata(context, metadata)
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrade_agrees_with_models_then_downgrades_to_nothing(
+    backend: str, databases: Databases, tmp_path: Path
+) -> None:
+    engine = create_engine(make_settings(await databases.create(backend), tmp_path))
+    try:
+        await run_alembic(engine, command.upgrade, "head")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+            assert await connection.run_sync(_tables) == {*metadata.tables, "alembic_version"}
+
+        await run_alembic(engine, command.downgrade, "base")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_tables) == {"alembic_version"}
+
+        await run_alembic(engine, command.upgrade, "head")  # and back up again, cleanly
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_schema_diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_cli_db_upgrade_creates_the_schema_on_an_empty_database(
+    backend: str, databases: Databases, tmp_path: Path
+) -> None:
+    url = await databases.create(backend)
+    cli = str(Path(sys.executable).parent / "smartscheduling")
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url, "VAR_DIR": str(tmp_path)}
+    upgrade = subprocess.run([cli, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert upgrade.returncode == 0, upgrade.stderr
+    check = subprocess.run([cli, "db", "check"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert check.returncode == 0, check.stderr
+    assert "Models and migrations agree." in check.stdout
+
+    engine = create_engine(make_settings(url, tmp_path))
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_tables) == {*metadata.tables, "alembic_version"}
+    finally:
+        await engine.dispose()
