@@ -43,6 +43,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": DATABASE_URL,
         "FORWARDED_ALLOW_IPS": "127.0.0.1",
         "LOG_LEVEL": "INFO",
+        "SMTP_URL": "smtp://127.0.0.1:1",  # the bench sends no mail; production insists on a setting
         **extra,
     }
 
@@ -91,13 +92,17 @@ def server(env: dict[str, str], app: str = "bench.asgi:app") -> Iterator[str]:
 
 
 def wrk(url: str, name: str, path: str, *, duration: str, connections: int, headers: dict[str, str] | None = None,
-        script: Path | None = None) -> Result:  # fmt: skip
+        script: Path | None = None, args: list[str] | None = None, timeout: str = "2s") -> Result:  # fmt: skip
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script or BENCH_DIR / "report.lua")]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}", f"--timeout={timeout}", "--latency",
+               "-s", str(script or BENCH_DIR / "report.lua")]  # fmt: skip
     for key, value in {"X-Forwarded-Proto": "https", **(headers or {})}.items():
         command += ["-H", f"{key}: {value}"]
-    output = subprocess.run([*command, url + path], capture_output=True, text=True, check=True).stdout
+    command.append(url + path)
+    if args:
+        command += ["--", *args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
     data = json.loads(line.removeprefix("BENCH "))
     return Result(name=name, path=path, **data)

@@ -12,20 +12,13 @@ from sqlalchemy.engine import Connection
 
 import smartscheduling.models  # noqa: F401  (registers every table on the metadata)
 from smartscheduling.config import get_settings
-from smartscheduling.db import create_engine, metadata
+from smartscheduling.db import MIGRATION_OPTIONS, create_engine, metadata
 
 config = context.config
 
 
 def _configure(**kwargs: object) -> None:
-    context.configure(
-        target_metadata=metadata,
-        render_as_batch=True,  # SQLite cannot ALTER most things in place
-        compare_type=True,
-        compare_server_default=True,
-        user_module_prefix=None,  # advanced-alchemy types render with their own import
-        **kwargs,
-    )
+    context.configure(target_metadata=metadata, **MIGRATION_OPTIONS, **kwargs)
 
 
 def _run(connection: Connection) -> None:

@@ -7,8 +7,10 @@ Create Date: ${create_date}
 
 from __future__ import annotations
 
+import advanced_alchemy.types  # noqa: F401  (GUID, DateTimeUTC render fully qualified)
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text  # noqa: F401  (JSONB(astext_type=Text()) renders unqualified)
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -25,16 +25,24 @@ import pytest
 from alembic import command
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import delete, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from smartscheduling.accounts.models import Role, User
 from smartscheduling.app import create_app
 from smartscheduling.config import Settings
-from smartscheduling.db import create_engine, metadata, run_alembic
+from smartscheduling.db import create_engine, metadata, run_alembic, utcnow
+from smartscheduling.mail.delivery import DeliveryReport, SmtpSender, deliver_due
+from smartscheduling.security import passwords
+from smartscheduling.security.passwords import PasswordHasher
+from tests.mailbox import Mailbox
 
 CI = bool(os.environ.get("CI"))
 CHROMIUM = Path("/usr/bin/chromium")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+#: A database number of its own, emptied before and after each test that uses it.
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_SECRET = "test-secret-" + "k3y!" * 10
 BACKENDS = ("sqlite", "postgresql")
 # As the machine notes advise: headless, no sandbox as root, nothing phoning home.
@@ -106,6 +114,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "secret_key": TEST_SECRET,
         "base_url": "http://testserver.local",
         "var_dir": tmp_path / "var",
+        "smtp_url": "smtp://127.0.0.1:1",  # tests deliver mail themselves (see `deliver`)
+        "embedded_worker": False,
     }
     values |= overrides
     return Settings(**values)  # type: ignore[arg-type]
@@ -180,6 +190,98 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield test_client
 
 
+# --- people and mail -------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One real PBKDF2 hash of PASSWORD, computed once: users made by tests share it."""
+    return PasswordHasher().encode(PASSWORD)
+
+
+@pytest.fixture
+def make_user(db_engine: AsyncEngine, password_hash: str):
+    """Insert a user directly; returns the row (detached)."""
+    counter = iter(range(1, 10_000))
+
+    async def make(**fields: object) -> User:
+        number = next(counter)
+        values: dict[str, object] = {
+            "email": f"person{number}@example.com",
+            "name": f"Person {number}",
+            "password_hash": password_hash,
+            "role": Role.CLIENT,
+            "country": "US",
+            "email_verified_at": utcnow(),
+        }
+        values |= fields
+        user = User(**values)
+        async with AsyncSession(db_engine, expire_on_commit=False) as session:
+            session.add(user)
+            await session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def derivations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Iteration counts of every PBKDF2 derivation made while the test runs (in any thread
+    or event loop of this process: the module-level function is replaced)."""
+    seen: list[int] = []
+    real = passwords._pbkdf2
+
+    def counting(password: str, salt: bytes, iterations: int) -> bytes:
+        seen.append(iterations)
+        return real(password, salt, iterations)
+
+    monkeypatch.setattr(passwords, "_pbkdf2", counting)
+    return seen
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_TEST_URL)
+    try:
+        await client.ping()
+    except OSError as exc:
+        await client.aclose()
+        unavailable(f"Redis is not reachable at {REDIS_TEST_URL} (TEST_REDIS_URL): {exc}")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def smtp_server() -> AsyncIterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) in the test event loop."""
+    mailbox = Mailbox()
+    await mailbox.start()
+    yield mailbox
+    await mailbox.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: Mailbox) -> Mailbox:
+    smtp_server.reset()
+    return smtp_server
+
+
+@pytest.fixture
+def deliver(db_engine: AsyncEngine, mailbox: Mailbox):
+    """Run the outbox delivery once, over real SMTP into ``mailbox``."""
+
+    async def run() -> DeliveryReport:
+        return await deliver_due(
+            db_engine, SmtpSender(mailbox.url), mail_from="Smart Scheduling <no-reply@smartscheduling.com>"
+        )
+
+    return run
+
+
 # --- a real server process ----------------------------------------------------------
 
 
@@ -196,7 +298,6 @@ async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIter
     The socket listens before the child starts, so a request made at once simply waits
     in the backlog until the server accepts it: no polling, no sleeping.
     """
-    import asyncio
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -218,7 +319,8 @@ async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIter
             try:
                 await probe.get(f"{url}/healthz")
             except httpx.HTTPError as exc:
-                msg = f"live server did not start: {exc}\n{log.read_text(errors='replace')}"
+                output = await asyncio.to_thread(log.read_text, errors="replace")
+                msg = f"live server did not start: {exc}\n{output}"
                 raise RuntimeError(msg) from exc
         yield LiveServer(url=url, log=log)
     finally:
@@ -229,7 +331,13 @@ async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIter
 @pytest.fixture(scope="session")
 async def live_server(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
     var_dir = tmp_path_factory.mktemp("live-var")
-    env = {"APP_ENV": "development", "DATABASE_URL": migrated_url, "SECRET_KEY": TEST_SECRET, "VAR_DIR": str(var_dir)}
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": migrated_url,
+        "SECRET_KEY": TEST_SECRET,
+        "VAR_DIR": str(var_dir),
+        "EMBEDDED_WORKER": "false",  # tests deliver the outbox themselves, deterministically
+    }
     async with serve(env, var_dir / "server.log") as server:
         yield server
 
@@ -245,15 +353,20 @@ def live_url(live_server: LiveServer, db_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[object]:
+def chromium() -> Path:
     if not CHROMIUM.exists():
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
+        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
 
 
 @pytest.fixture(params=["js", "nojs"])
@@ -272,9 +385,11 @@ async def page(browser: object, live_url: str, javascript: bool) -> AsyncIterato
     problems: list[str] = []
     tab.on(
         "console",
-        lambda message: problems.append(message.text)
-        if message.type == "error" and not message.text.startswith("Failed to load resource")
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     tab.on("pageerror", lambda error: problems.append(str(error)))
     yield tab

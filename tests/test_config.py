@@ -17,6 +17,7 @@ PRODUCTION = {
     "SECRET_KEY": STRONG_SECRET,
     "BASE_URL": "https://book.example.com",
     "DATABASE_URL": "postgresql+asyncpg://app@db.internal/smartscheduling",
+    "SMTP_URL": "smtp://mailer:secret@smtp.internal:587",
 }
 
 
@@ -41,6 +42,13 @@ def test_production_accepts_a_safe_configuration() -> None:
     assert settings.is_production
     assert not settings.debug
     assert settings.base_origin == "https://book.example.com"
+    assert not settings.embedded_worker  # production runs the Procfile's worker
+
+
+def test_password_iterations_may_be_raised(tmp_path: Path) -> None:
+    settings = Settings.from_env({"VAR_DIR": str(tmp_path), "PASSWORD_ITERATIONS": "2000000"})
+    assert settings.password_iterations == 2_000_000
+    assert Settings.from_env({"VAR_DIR": str(tmp_path)}).embedded_worker  # development embeds it
 
 
 @pytest.mark.parametrize(
@@ -52,6 +60,8 @@ def test_production_accepts_a_safe_configuration() -> None:
         ({"BASE_URL": "http://book.example.com"}, "BASE_URL must start with https://"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set in production"),
         ({"DATABASE_ECHO": "true"}, "DATABASE_ECHO must be off in production"),
+        ({"SMTP_URL": ""}, "SMTP_URL must be set in production"),
+        ({"PASSWORD_ITERATIONS": "600000"}, "PASSWORD_ITERATIONS may only raise the policy's 1,200,000"),
     ],
 )
 def test_production_refuses_unsafe_settings(change: dict[str, str], complaint: str) -> None:
@@ -70,6 +80,10 @@ def test_production_refuses_unsafe_settings(change: dict[str, str], complaint: s
         ({"DATABASE_POOL_SIZE": "ten"}, "DATABASE_POOL_SIZE must be a whole number"),
         ({"DATABASE_POOL_SIZE": "0"}, "DATABASE_POOL_SIZE must be at least 1"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR"),
+        ({"PASSWORD_ITERATIONS": "1000"}, "PASSWORD_ITERATIONS may only raise the policy's 1,200,000"),
+        ({"SESSION_IDLE_MINUTES": "900", "SESSION_MAX_HOURS": "2"}, "SESSION_IDLE_MINUTES must not exceed"),
+        ({"SESSION_MAX_HOURS": "9999"}, "SESSION_MAX_HOURS must be at most 720"),
+        ({"SMTP_URL": "http://mail.example.com"}, "SMTP_URL must look like smtp://"),
     ],
 )
 def test_malformed_settings_are_named(env: dict[str, str], complaint: str, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ def production_env(database_url: str, tmp_path: Path, trusted_proxies: str) -> d
         "DATABASE_URL": database_url,
         "SECRET_KEY": STRONG_SECRET,
         "BASE_URL": "https://smartscheduling.test",
+        "SMTP_URL": "smtp://127.0.0.1:1",
         "VAR_DIR": str(tmp_path),
         "FORWARDED_ALLOW_IPS": trusted_proxies,  # read by uvicorn itself
     }
@@ -56,7 +57,9 @@ async def test_behind_a_trusted_proxy_https_is_recognised(db_url: str, tmp_path:
 
 async def test_an_untrusted_client_cannot_claim_https(db_url: str, tmp_path: Path) -> None:
     env = production_env(db_url, tmp_path, trusted_proxies="192.0.2.1")  # some other proxy, not us
-    async with serve(env, tmp_path / "server.log", *procfile_web_flags()) as server:
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            spoofed = await http.get("/privacy", headers={"x-forwarded-proto": "https"})
+    async with (
+        serve(env, tmp_path / "server.log", *procfile_web_flags()) as server,
+        httpx.AsyncClient(base_url=server.url) as http,
+    ):
+        spoofed = await http.get("/privacy", headers={"x-forwarded-proto": "https"})
     assert spoofed.status_code == 308

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,15 +12,13 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 import smartscheduling.models  # noqa: F401  (every table on the metadata)
-from smartscheduling.db import create_engine, metadata, run_alembic
+from smartscheduling.db import MIGRATION_OPTIONS, create_engine, metadata, run_alembic
 from tests.conftest import Databases, make_settings
+from tests.helpers import run_command
 
 
 def _schema_diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True, "render_as_batch": True}
-    )
-    return compare_metadata(context, metadata)
+    return compare_metadata(MigrationContext.configure(connection, opts=MIGRATION_OPTIONS), metadata)
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -55,9 +52,9 @@ async def test_cli_db_upgrade_creates_the_schema_on_an_empty_database(
     url = await databases.create(backend)
     cli = str(Path(sys.executable).parent / "smartscheduling")
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url, "VAR_DIR": str(tmp_path)}
-    upgrade = subprocess.run([cli, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    upgrade = await run_command(cli, "db", "upgrade", env=env)
     assert upgrade.returncode == 0, upgrade.stderr
-    check = subprocess.run([cli, "db", "check"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    check = await run_command(cli, "db", "check", env=env)
     assert check.returncode == 0, check.stderr
     assert "Models and migrations agree." in check.stdout
 

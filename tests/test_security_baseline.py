@@ -32,7 +32,7 @@ def echo_form(data: URLEncodedBody[dict[str, str]]) -> str:
 
 
 @pytest.fixture
-def app(settings) -> Litestar:  # noqa: ANN001  (overrides the shared fixture)
+def app(settings) -> Litestar:
     app = create_app(settings)
     app.register(echo_form)
     return app
@@ -63,7 +63,7 @@ async def test_every_page_carries_the_security_headers(app: Litestar, client: As
 
 
 async def test_the_module_constant_is_the_policy_we_promise() -> None:
-    assert CONTENT_SECURITY_POLICY == EXPECTED_HEADERS["content-security-policy"]
+    assert EXPECTED_HEADERS["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert HSTS == "max-age=63072000; includeSubDomains"
 
 

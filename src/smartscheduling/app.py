@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
+from litestar.di import NamedDependency, Provide
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from smartscheduling.accounts.controllers import (
+    AuthController,
+    PasswordController,
+    SignupController,
+    VerifyEmailController,
+)
+from smartscheduling.accounts.identity import IdentityMiddleware
+from smartscheduling.accounts.services import AccountService
 from smartscheduling.config import STATIC_DIR, Settings, get_settings
 from smartscheduling.db import create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
 from smartscheduling.policies.controllers import PolicyController
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
+from smartscheduling.security.models import StoreItem
+from smartscheduling.security.passwords import PasswordHasher
+from smartscheduling.security.sessions import SessionConfig
+from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
 from smartscheduling.web.errors import exception_handlers
 from smartscheduling.web.health import healthz, readyz
 from smartscheduling.web.requestlog import RequestLogMiddleware
 from smartscheduling.web.templating import template_config
+from smartscheduling.worker import run_worker
 
-#: Paths that neither need nor get a CSRF cookie (probes and immutable assets).
-CSRF_EXEMPT = ["^/healthz$", "^/readyz$", "^/static/"]
+#: Paths that need no CSRF cookie, session or user (probes and immutable assets).
+INFRASTRUCTURE_PATHS = ["^/healthz$", "^/readyz$", "^/static(/|$)"]
 STATIC_MAX_AGE = 365 * 24 * 3600
 
 
@@ -37,30 +60,103 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_secure=settings.is_production,
         cookie_httponly=False,
         cookie_samesite="lax",
-        exclude=CSRF_EXEMPT,
+        exclude=INFRASTRUCTURE_PATHS,
     )
+
+
+def session_config(settings: Settings) -> SessionConfig:
+    return SessionConfig(
+        key="__Host-session" if settings.is_production else "session",
+        secure=settings.is_production,
+        httponly=True,
+        samesite="lax",
+        max_age=settings.session_max_hours * 3600,
+        idle_timeout=settings.session_idle_minutes * 60,
+        absolute_lifetime=settings.session_max_hours * 3600,
+        exclude=INFRASTRUCTURE_PATHS,
+    )
+
+
+def shared_stores(
+    settings: Settings, db_config: SQLAlchemyAsyncConfig, engine: AsyncEngine
+) -> tuple[dict[str, Store], Throttle, list[Callable[[], Awaitable[None]]]]:
+    """Sessions and throttle counters live where every process sees them: Redis when
+    ``REDIS_URL`` is set, the database otherwise."""
+    if settings.redis_url:
+        client = Redis.from_url(settings.redis_url)
+        sessions: Store = RedisStore(client, namespace="smartscheduling:sessions")
+        return {"sessions": sessions}, Throttle(RedisCounters(client), settings.secret_key), [client.aclose]
+    sessions = SQLAlchemyStore(config=db_config, model=StoreItem, namespace="sessions")
+    return {"sessions": sessions}, Throttle(SqlCounters(engine), settings.secret_key), []
+
+
+async def provide_accounts(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
+    return AccountService(db_session, state.settings, state.hasher)
+
+
+@asynccontextmanager
+async def embedded_worker(app: Litestar) -> AsyncIterator[None]:
+    """Development: the outbox worker runs inside the web process."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(app.state.settings, stop, poll_seconds=1))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    # The app owns its engine and disposes it itself: advanced-alchemy 1.12's lifespan
+    # skips dispose() for every config after the first in a process (it looks the engine
+    # up under the wrong key once the state key has been made unique).
+    engine = create_engine(settings)
+    db_config = create_db_config(engine)
+    stores, throttle, closers = shared_stores(settings, db_config, engine)
+    templates = template_config(settings)
     static_router = create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
         cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True),
         include_in_schema=False,
     )
-    # The app owns its engine and disposes it itself: advanced-alchemy 1.12's lifespan
-    # skips dispose() for every config after the first in a process (it looks the engine
-    # up under the wrong key once the state key has been made unique).
-    engine = create_engine(settings)
     app = Litestar(
-        route_handlers=[PagesController, PolicyController, healthz, readyz, static_router],
-        plugins=[SQLAlchemyPlugin(config=create_db_config(engine)), HTMXPlugin()],
-        on_shutdown=[engine.dispose],
-        template_config=template_config(settings),
+        route_handlers=[
+            PagesController,
+            PolicyController,
+            SignupController,
+            VerifyEmailController,
+            AuthController,
+            PasswordController,
+            healthz,
+            readyz,
+            static_router,
+        ],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            HTMXPlugin(),
+        ],
+        middleware=[
+            session_config(settings).middleware,
+            IdentityMiddleware(db_config, exclude="|".join(INFRASTRUCTURE_PATHS)),
+        ],
+        stores=stores,
+        dependencies={
+            "accounts": Provide(provide_accounts),
+            "throttle": Provide(lambda: throttle, sync_to_thread=False),
+        },
+        template_config=templates,
         csrf_config=csrf_config(settings),
         exception_handlers=exception_handlers(),
-        state=State({"settings": settings}),
+        lifespan=[embedded_worker] if settings.embedded_worker else [],
+        on_shutdown=[engine.dispose, *closers],
+        state=State(
+            {
+                "settings": settings,
+                "hasher": PasswordHasher(settings.password_iterations, settings.password_hash_concurrency),
+            }
+        ),
         openapi_config=None,
         logging_config=None,
         debug=settings.debug,

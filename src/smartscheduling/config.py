@@ -26,6 +26,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT_CHARS = 10
+#: The iteration count the privacy policy's PBKDF2 promise rests on; settings may only raise it.
+MIN_PASSWORD_ITERATIONS = 1_200_000
+MAX_SESSION_HOURS = 24 * 30
 
 
 class ConfigError(Exception):
@@ -45,6 +48,13 @@ class Settings:
     database_echo: bool = False
     database_pool_size: int = 10
     var_dir: Path = PROJECT_ROOT / "var"
+    redis_url: str | None = None
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    password_iterations: int = MIN_PASSWORD_ITERATIONS
+    password_hash_concurrency: int = max(1, (os.cpu_count() or 2) // 2)
+    mail_from: str = "Smart Scheduling <no-reply@smartscheduling.com>"
+    embedded_worker: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -85,7 +95,10 @@ class Settings:
         secret_key = env.get("SECRET_KEY", "")
         if not secret_key:
             if production:
-                msg = "SECRET_KEY must be set in production (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                msg = (
+                    "SECRET_KEY must be set in production "
+                    "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
                 raise ConfigError(msg)
             secret_key = _development_secret(var_dir)
 
@@ -99,6 +112,17 @@ class Settings:
             database_echo=_bool(env, "DATABASE_ECHO", default=False),
             database_pool_size=_int(env, "DATABASE_POOL_SIZE", default=10, minimum=1),
             var_dir=var_dir,
+            redis_url=env.get("REDIS_URL") or None,
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", default=60, minimum=1),
+            session_max_hours=_int(env, "SESSION_MAX_HOURS", default=12, minimum=1),
+            password_iterations=_int(env, "PASSWORD_ITERATIONS", default=MIN_PASSWORD_ITERATIONS, minimum=1),
+            password_hash_concurrency=_int(
+                env, "PASSWORD_HASH_CONCURRENCY", default=max(1, (os.cpu_count() or 2) // 2), minimum=1
+            ),
+            mail_from=env.get("MAIL_FROM", "Smart Scheduling <no-reply@smartscheduling.com>"),
+            # Development runs the outbox worker inside the web process; production runs
+            # `smartscheduling worker` (the Procfile's worker) instead.
+            embedded_worker=_bool(env, "EMBEDDED_WORKER", default=not production),
         )
         settings.validate()
         return settings
@@ -108,6 +132,18 @@ class Settings:
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             msg = f"BASE_URL must be an absolute http(s) URL, not {self.base_url!r}"
+            raise ConfigError(msg)
+        if self.password_iterations < MIN_PASSWORD_ITERATIONS:
+            msg = f"PASSWORD_ITERATIONS may only raise the policy's {MIN_PASSWORD_ITERATIONS:,}, not lower it"
+            raise ConfigError(msg)
+        if self.session_max_hours > MAX_SESSION_HOURS:
+            msg = f"SESSION_MAX_HOURS must be at most {MAX_SESSION_HOURS} (30 days)"
+            raise ConfigError(msg)
+        if self.session_idle_minutes > self.session_max_hours * 60:
+            msg = "SESSION_IDLE_MINUTES must not exceed SESSION_MAX_HOURS"
+            raise ConfigError(msg)
+        if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
+            msg = "SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465"
             raise ConfigError(msg)
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             msg = f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {self.log_level!r}"
@@ -122,6 +158,9 @@ class Settings:
                 f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} random characters "
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+            raise ConfigError(msg)
+        if not self.smtp_url:
+            msg = "SMTP_URL must be set in production: account and privacy e-mails have to reach people"
             raise ConfigError(msg)
         if self.database_echo:
             msg = "DATABASE_ECHO must be off in production: it writes query parameters (personal data) to the logs"

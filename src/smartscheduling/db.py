@@ -10,36 +10,53 @@ The schema comes only from Alembic revisions in ``migrations/``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base, orm_registry
+from advanced_alchemy.base import DefaultBase, UUIDv7AuditBase, UUIDv7Base, orm_registry
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig
+from advanced_alchemy.types import GUID
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, make_url
+from sqlalchemy import JSON, event, make_url
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from smartscheduling.config import MIGRATIONS_DIR, Settings
 
 __all__ = (
+    "MIGRATION_OPTIONS",
     "AuditedModel",
+    "JsonDocument",
     "Model",
+    "NaturalKeyModel",
     "alembic_config",
     "create_db_config",
     "create_engine",
     "is_sqlite",
     "metadata",
     "run_alembic",
+    "utcnow",
 )
 
 #: Tables with a UUIDv7 ``id``, ``created_at`` and ``updated_at``.
 AuditedModel = UUIDv7AuditBase
 #: Tables with a UUIDv7 ``id`` only (e.g. append-only records that keep their own time).
 Model = UUIDv7Base
+#: Tables that declare their own primary key.
+NaturalKeyModel = DefaultBase
 metadata = orm_registry.metadata
+#: JSON, stored as JSONB on PostgreSQL. (advanced-alchemy's JsonB type fails to attach to a
+#: table under SQLAlchemy 2.1: it calls the removed ``util.portable_instancemethod``.)
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime.datetime:
+    """Time is stored in UTC, always timezone-aware."""
+    return datetime.datetime.now(datetime.UTC)
 
 
 def is_sqlite(url: str) -> bool:
@@ -95,6 +112,23 @@ def create_db_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
         set_default_exception_handler=False,
         create_all=False,
     )
+
+
+def _compare_type(context: Any, _inspected: Any, _column: Any, inspected_type: Any, metadata_type: Any) -> bool | None:
+    """Alembic type comparison, minus one false alarm: SQLite reflects advanced-alchemy's
+    ``GUID`` (stored as ``BINARY(16)``) as ``NUMERIC(16)``. ``None``: Alembic decides."""
+    if context.dialect.name == "sqlite" and isinstance(metadata_type, GUID):
+        return str(inspected_type) not in ("NUMERIC(16)", "BINARY(16)")
+    return None
+
+
+#: How migrations are generated and compared: env.py and the agreement test share them.
+MIGRATION_OPTIONS: dict[str, Any] = {
+    "render_as_batch": True,  # SQLite cannot ALTER most things in place
+    "compare_type": _compare_type,
+    "compare_server_default": True,
+    "user_module_prefix": None,  # advanced-alchemy types render fully qualified
+}
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:

@@ -1,1 +1,16 @@
 """Imports every capability's models so the metadata (and Alembic) sees all tables."""
+
+from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
+from smartscheduling.audit.models import AuditEvent
+from smartscheduling.mail.models import OutboxMessage
+from smartscheduling.security.models import StoreItem, ThrottleCounter
+
+__all__ = (
+    "AccountToken",
+    "AuditEvent",
+    "OutboxMessage",
+    "PolicyAcknowledgement",
+    "StoreItem",
+    "ThrottleCounter",
+    "User",
+)

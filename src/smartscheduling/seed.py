@@ -1,7 +1,7 @@
 """Demo data for development databases.
 
-Each capability contributes a seeder: an async function that adds its rows to the
-session and returns lines to show the developer (e.g. demo sign-in details).
+Each capability contributes a seeder: an async function that adds its rows (skipping
+those already there) and returns lines to show the developer, such as demo sign-ins.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from smartscheduling.accounts.models import User
+from smartscheduling.accounts.seed import DEMO_USERS, credentials, seed_demo_users
 from smartscheduling.config import Settings
 from smartscheduling.db import metadata
 
 Seeder = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
-SEEDERS: list[Seeder] = []
+SEEDERS: list[Seeder] = [seed_demo_users]
 
 
 async def database_is_empty(engine: AsyncEngine) -> bool:
@@ -27,15 +29,17 @@ async def database_is_empty(engine: AsyncEngine) -> bool:
 
 
 async def seed_demo(engine: AsyncEngine, settings: Settings) -> list[str]:
-    """Run every seeder in one transaction: all demo data or none."""
     lines: list[str] = []
-    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+    async with AsyncSession(engine, expire_on_commit=False) as session:
         for seeder in SEEDERS:
             lines += await seeder(session, settings)
-    return lines or ["There is no demo data to load yet."]
+    return lines
 
 
 async def seed_if_empty(engine: AsyncEngine, settings: Settings) -> list[str]:
+    """Seed an empty database; otherwise just remind the developer of the demo sign-ins."""
     if await database_is_empty(engine):
         return await seed_demo(engine, settings)
-    return []
+    async with engine.connect() as connection:
+        has_demo = await connection.scalar(select(exists().where(User.email == DEMO_USERS[0][1])))
+    return credentials() if has_demo else []

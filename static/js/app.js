@@ -18,12 +18,19 @@
     region.replaceChildren(box);
   });
 
-  // After a partial swap, move keyboard focus to the element the server marked, so
-  // screen-reader and keyboard users land where the change happened.
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail && event.detail.target;
-    if (!target) { return; }
-    var focusable = target.matches("[data-autofocus]") ? target : target.querySelector("[data-autofocus]");
-    if (focusable) { focusable.focus(); }
+  // Sign-up: the U.S. transfer notice matters only to people outside the U.S. Without
+  // JavaScript it is always shown (and the server asks for it whenever it applies).
+  function syncTransferNotice(root) {
+    var select = root.querySelector("select[name=country]");
+    var notice = root.querySelector("[data-transfer-notice]");
+    if (!select || !notice) { return; }
+    notice.hidden = select.value === "US";
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[name=country]")) {
+      syncTransferNotice(event.target.form || document);
+    }
   });
+  document.addEventListener("DOMContentLoaded", function () { syncTransferNotice(document); });
+  document.addEventListener("htmx:afterSettle", function () { syncTransferNotice(document); });
 })();

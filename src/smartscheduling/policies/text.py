@@ -13,6 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
+#: The published privacy policy's version (the shipped text is version 1).
+PRIVACY_POLICY_VERSION = 1
+#: The version of the notice non-U.S. users acknowledge at sign-up: their data is
+#: transferred to and stored in the U.S.
+US_TRANSFER_NOTICE_VERSION = 1
 _MAX_HEADING_WORDS = 8
 
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import logging
 import traceback
-from http import HTTPStatus
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, PermissionDeniedException
-from litestar.response import Template
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from smartscheduling.web.http import back_to
 from smartscheduling.web.requestlog import request_id_of
 
 logger = logging.getLogger("smartscheduling.errors")
@@ -90,6 +94,20 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return error_response(request, exc.status_code, message=message, detail=detail, headers=exc.headers)
 
 
+def _not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
+    """Signed out (or the session ended): to the login page, then back where they were."""
+    if request.method == "GET" and request.headers.get("hx-request") != "true":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        here = back_to(request)
+        if "session" in request.scope:
+            flash(request, "Your session has ended. Please sign in again; nothing was changed.", category="warn")
+    target = f"/login?{urlencode({'next': here})}"
+    if request.headers.get("hx-request") == "true":
+        return ClientRedirect(target)
+    return Redirect(target, status_code=303)
+
+
 def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.error(
         "database unavailable",
@@ -109,7 +127,11 @@ def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
 
 def exception_handlers() -> ExceptionHandlersMap:
-    handlers: ExceptionHandlersMap = {HTTPException: _http_exception, Exception: _unhandled}
+    handlers: ExceptionHandlersMap = {
+        HTTPException: _http_exception,
+        NotAuthorizedException: _not_signed_in,
+        Exception: _unhandled,
+    }
     for exc_type in DATABASE_UNAVAILABLE:
         handlers[exc_type] = _database_unavailable
     return handlers

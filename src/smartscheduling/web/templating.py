@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
+
 from jinja2 import StrictUndefined
-from markupsafe import Markup, escape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
 
 from smartscheduling.config import STATIC_DIR, TEMPLATES_DIR, Settings
 
@@ -34,7 +37,14 @@ def static_url(path: str) -> str:
 
 def mailto_links(text: str) -> Markup:
     """Escape ``text`` and turn the e-mail addresses in it into ``mailto:`` links."""
-    return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m[0]}">{m[0]}</a>', str(escape(text))))
+    escaped = str(escape(text))  # addresses contain no characters that escaping changes
+    return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m[0]}">{m[0]}</a>', escaped))  # noqa: S704
+
+
+def _pop_flashes(context: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Messages stored by ``litestar.plugins.flash.flash``, shown once."""
+    session = context["request"].scope.get("session")
+    return session.pop("_messages", []) if isinstance(session, dict) else []
 
 
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
@@ -50,6 +60,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             debug=settings.debug,
         )
         env.filters["mailto_links"] = mailto_links
+        # Both also work on pages no route matched (404s), which get no session or user.
+        engine.register_template_callable("current_user", lambda context: context["request"].scope.get("user"))
+        engine.register_template_callable("get_flashes", _pop_flashes)
 
     return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)
-

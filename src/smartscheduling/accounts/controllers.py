@@ -1,0 +1,241 @@
+"""Sign-up, e-mail verification, sign-in/out and password reset.
+
+Every form is a plain ``<form method="post">`` (POST → 303 → GET) that htmx enhances:
+for an htmx request the same URL answers with just the form (422 with messages) or a
+client-side redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
+
+from smartscheduling.accounts.countries import countries
+from smartscheduling.accounts.identity import current_user, log_in, log_out
+from smartscheduling.accounts.models import TokenPurpose
+from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm, is_minor
+from smartscheduling.accounts.services import AccountService, LoginFailure
+from smartscheduling.security.guards import requires_login
+from smartscheduling.security.passwords import password_problem
+from smartscheduling.security.throttle import Decision, Limit, Throttle
+from smartscheduling.web.forms import FormState, parse_form, render_form
+from smartscheduling.web.http import back_to, client_ip, local_path, redirect
+
+LOGIN_PER_IP = Limit("login-ip", 30, timedelta(minutes=15))
+LOGIN_PER_ACCOUNT = Limit("login-account", 5, timedelta(minutes=15))
+SIGNUP_PER_IP = Limit("signup-ip", 10, timedelta(hours=1))
+RESET_PER_IP = Limit("reset-ip", 10, timedelta(hours=1))
+RESET_PER_ADDRESS = Limit("reset-address", 3, timedelta(hours=1))
+RESEND_PER_USER = Limit("verify-resend", 3, timedelta(hours=1))
+
+NO_MATCH = "That e-mail address and password do not match an account. Check both and try again."
+SUSPENDED = "This account is suspended. Please write to us if you think this is a mistake."
+
+Accounts = NamedDependency[AccountService]
+Throttling = NamedDependency[Throttle]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def too_many(state: FormState, decision: Decision, what: str) -> dict[str, str]:
+    wait = plural(decision.retry_after_minutes, "minute")
+    state.errors["__all__"] = f"Too many {what}. Please wait {wait} and try again."
+    return {"Retry-After": str(decision.retry_after_seconds)}
+
+
+class SignupController(Controller):
+    path = "/signup"
+    include_in_schema = False
+
+    @staticmethod
+    def _render(request: HTMXRequest, state: FormState, **kwargs: Any) -> HTMXTemplate:
+        return render_form(
+            request,
+            "accounts/signup.html",
+            "accounts/partials/_signup_form.html",
+            state,
+            countries=countries(),
+            **kwargs,
+        )
+
+    @get("/", name="signup")
+    async def show(self, request: HTMXRequest) -> Response[Any]:
+        if current_user(request):
+            return redirect(request, "/")
+        return self._render(request, FormState())
+
+    @post("/")
+    async def submit(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
+        form = await request.form()
+        if is_minor(form.get("date_of_birth")):
+            # Nothing of what was sent is kept or echoed back: the date goes nowhere.
+            return render_form(
+                request, "accounts/minor_refused.html", "accounts/partials/_minor_refused.html", FormState()
+            )
+        data, state = parse_form(SignupForm, form)
+        if data is None:
+            return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        decision = await throttle.hit(SIGNUP_PER_IP, client_ip(request) or "-")
+        if not decision.allowed:
+            headers = too_many(state, decision, "sign-ups from your network")
+            return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+        await accounts.sign_up(data, ip=client_ip(request))
+        return redirect(request, "/signup/sent")
+
+    @get("/sent", sync_to_thread=False)
+    def sent(self) -> HTMXTemplate:
+        return HTMXTemplate(template_name="accounts/signup_sent.html")
+
+
+class VerifyEmailController(Controller):
+    path = "/verify-email"
+    include_in_schema = False
+
+    @get("/{token:str}")
+    async def show(self, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
+        if await accounts.valid_token(token, TokenPurpose.VERIFY_EMAIL) is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        return HTMXTemplate(template_name="accounts/verify.html", context={"token": token})
+
+    @post("/{token:str}")
+    async def confirm(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> Response[Any]:
+        user = await accounts.verify_email(token, ip=client_ip(request))
+        if user is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        signed_in = current_user(request)
+        flash(request, "Thank you: your e-mail address is confirmed.", category="ok")
+        if signed_in and signed_in.id == user.id:
+            return redirect(request, "/")
+        return redirect(request, "/login")
+
+    @post("/resend", guards=[requires_login])
+    async def resend(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
+        user = current_user(request)
+        assert user is not None  # the guard saw to that
+        decision = await throttle.hit(RESEND_PER_USER, str(user.id))
+        if decision.allowed:
+            await accounts.resend_verification(user.id)
+            flash(request, f"We sent a new link to {user.email}. It works for 24 hours.", category="ok")
+        else:
+            flash(
+                request,
+                f"We sent several links already. Please wait {plural(decision.retry_after_minutes, 'minute')}.",
+                "warn",
+            )
+        return redirect(request, back_to(request))
+
+
+class AuthController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @staticmethod
+    def _render(request: HTMXRequest, state: FormState, **kwargs: Any) -> HTMXTemplate:
+        return render_form(request, "accounts/login.html", "accounts/partials/_login_form.html", state, **kwargs)
+
+    @get("/login", name="login")
+    async def show(
+        self, request: HTMXRequest, next_page: Annotated[str | None, QueryParameter(name="next")] = None
+    ) -> Response[Any]:
+        target = local_path(next_page)
+        if current_user(request):
+            return redirect(request, target)
+        return self._render(request, FormState(values={"next": target}))
+
+    @post("/login")
+    async def submit(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
+        ip = client_ip(request)
+        by_ip = await throttle.hit(LOGIN_PER_IP, ip or "-")
+        data, state = parse_form(LoginForm, await request.form())
+        if data is None:
+            return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        # Counted per address whether or not an account has it: the answer is the same.
+        by_account = await throttle.hit(LOGIN_PER_ACCOUNT, data.email)
+        if not (by_ip.allowed and by_account.allowed):
+            worst = by_ip if not by_ip.allowed else by_account
+            headers = too_many(state, worst, "sign-in attempts")
+            return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+        result = await accounts.authenticate(data.email, data.password, ip=ip)
+        if result.user is None:
+            state.errors["__all__"] = SUSPENDED if result.failure is LoginFailure.SUSPENDED else NO_MATCH
+            return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        await throttle.reset(LOGIN_PER_ACCOUNT, data.email)
+        log_in(request, result.user)
+        return redirect(request, local_path(data.next))
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any], accounts: Accounts) -> Response[Any]:
+        user = current_user(request)
+        if user is not None:
+            await accounts.log_out(user.id, ip=client_ip(request))
+        log_out(request)
+        return redirect(request, "/")  # type: ignore[arg-type]
+
+
+class PasswordController(Controller):
+    path = "/password"
+    include_in_schema = False
+
+    @get("/forgot", name="forgot-password")
+    async def forgot(self, request: HTMXRequest) -> HTMXTemplate:
+        return render_form(request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", FormState())
+
+    @post("/forgot")
+    async def send_link(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
+        data, state = parse_form(ForgotPasswordForm, await request.form())
+        if data is None:
+            return render_form(
+                request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", state,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )  # fmt: skip
+        by_ip = await throttle.hit(RESET_PER_IP, client_ip(request) or "-")
+        if not by_ip.allowed:
+            headers = too_many(state, by_ip, "reset requests from your network")
+            return render_form(
+                request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", state,
+                status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers,
+            )  # fmt: skip
+        # Past a few links an hour for one address, the page says the same and sends nothing.
+        if (await throttle.hit(RESET_PER_ADDRESS, data.email)).allowed:
+            await accounts.request_password_reset(data.email, ip=client_ip(request))
+        return redirect(request, "/password/forgot/sent")
+
+    @get("/forgot/sent", sync_to_thread=False)
+    def sent(self) -> HTMXTemplate:
+        return HTMXTemplate(template_name="accounts/forgot_sent.html")
+
+    @get("/reset/{token:str}")
+    async def show_reset(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
+        if await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD) is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        return render_form(
+            request, "accounts/reset.html", "accounts/partials/_reset_form.html", FormState(), token=token
+        )
+
+    @post("/reset/{token:str}")
+    async def reset(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> Response[Any]:
+        user = await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD)
+        if user is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        data, state = parse_form(ResetPasswordForm, await request.form())
+        if data is not None and (problem := password_problem(data.password, user.email)):
+            state.errors["password"] = problem
+        if data is None or state.errors:
+            return render_form(
+                request, "accounts/reset.html", "accounts/partials/_reset_form.html", state,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY, token=token,
+            )  # fmt: skip
+        if await accounts.reset_password(token, data.password, ip=client_ip(request)) is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        log_out(request)
+        flash(request, "Your password is changed and every session is signed out. Sign in with the new password.", "ok")
+        return redirect(request, "/login")

@@ -1,0 +1,92 @@
+"""Who is making the request: the signed-in user, loaded once per request.
+
+The session holds only the user's id and their ``session_epoch``. Raising the epoch on
+the user row (password reset, closing the account) ends every session at once, on any
+session store.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
+
+from smartscheduling.accounts.models import AccountStatus, Role, User
+from smartscheduling.security.sessions import rotate_session
+
+SESSION_USER = "uid"
+SESSION_EPOCH = "epoch"
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    verified: bool
+
+    def has_role(self, *roles: Role) -> bool:
+        """Administrators may do everything any role may."""
+        return self.role is Role.ADMIN or self.role in roles
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not Role.CLIENT
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    return connection.scope.get("user")
+
+
+def log_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
+    """A fresh session (new id) holding only who signed in."""
+    connection.scope["session"] = {SESSION_USER: str(user.id), SESSION_EPOCH: user.session_epoch}
+    rotate_session(connection)
+
+
+def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Forget who signed in. The old session is deleted; should anything be added to the
+    session afterwards (a flash message), it lives under a new id."""
+    connection.scope["session"] = {}
+    rotate_session(connection)
+
+
+class IdentityMiddleware(ASGIMiddleware):
+    """Sets ``scope["user"]`` to a :class:`CurrentUser` or ``None``; never refuses a request
+    (guards do). A session whose user is gone, suspended or whose epoch moved on is ended."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, db_config: SQLAlchemyAsyncConfig, exclude: str | None = None) -> None:
+        self.db_config = db_config
+        if exclude:
+            skip = re.compile(exclude)
+            self.should_bypass_for_scope = lambda scope: bool(skip.search(scope["path"]))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope["user"] = None
+        session = scope.get("session")
+        user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
+        if user_id:
+            db = self.db_config.provide_session(scope["app"].state, scope)
+            try:
+                user = await db.get(User, uuid.UUID(user_id))
+            except ValueError:
+                user = None
+            if (
+                user is not None
+                and user.status == AccountStatus.ACTIVE
+                and user.session_epoch == session.get(SESSION_EPOCH)  # type: ignore[union-attr]
+            ):
+                scope["user"] = CurrentUser(user.id, user.email, user.name, user.role, user.is_verified)
+            else:
+                scope["session"] = Empty
+        await next_app(scope, receive, send)

@@ -1,0 +1,94 @@
+"""Accounts: users, their single-use tokens and the policy versions they acknowledged."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import uuid
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartscheduling.db import AuditedModel, Model, utcnow
+
+
+class Role(enum.StrEnum):
+    CLIENT = "client"
+    STAFF = "staff"
+    PRIVACY_OFFICER = "privacy_officer"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+def _enum(enum_type: type[enum.Enum], name: str) -> Enum:
+    """Stored as text with a CHECK constraint: portable across PostgreSQL and SQLite."""
+    return Enum(enum_type, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class User(AuditedModel):
+    __tablename__ = "user_account"
+
+    #: Normalised and lower-cased: unique case-insensitively.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.CLIENT)
+    status: Mapped[AccountStatus] = mapped_column(_enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE)
+    #: Only ever an adult's date: a refused (under-18) date is never stored.
+    date_of_birth: Mapped[datetime.date | None] = mapped_column(default=None)
+    #: ISO 3166-1 alpha-2.
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    email_verified_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
+    #: Raised to end every session of the user at once (password reset, closing the account).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class TokenPurpose(enum.StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a password)
+
+
+class AccountToken(Model):
+    """A single-use link token. Only its HMAC (keyed with SECRET_KEY) is stored: neither
+    a copy of this table nor the key alone lets anyone forge or replay a link."""
+
+    __tablename__ = "account_token"
+    __table_args__ = (Index("ix_account_token_user_purpose", "user_id", "purpose"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The address the token proves control of (verification links).
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
+
+
+class PolicyAcknowledgement(Model):
+    """Proof that a user accepted or acknowledged a published text, and when.
+
+    ``document`` is ``privacy`` (the policy, at sign-up or after a change) or
+    ``us_transfer`` (the notice that data is stored in the U.S., for non-U.S. users).
+    """
+
+    __tablename__ = "policy_acknowledgement"
+    __table_args__ = (Index("ix_policy_acknowledgement_user_document", "user_id", "document"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    document: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    context: Mapped[str] = mapped_column(String(32))
+    acknowledged_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,294 @@
+"""Account rules. Every public method is one unit of work: it commits, or nothing changes.
+
+Each change writes its audit event and queues its e-mail in the same transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartscheduling.accounts.countries import UNITED_STATES
+from smartscheduling.accounts.models import (
+    AccountStatus,
+    AccountToken,
+    PolicyAcknowledgement,
+    Role,
+    TokenPurpose,
+    User,
+)
+from smartscheduling.accounts.schemas import SignupForm
+from smartscheduling.audit.service import record
+from smartscheduling.config import Settings
+from smartscheduling.db import utcnow
+from smartscheduling.mail.outbox import enqueue
+from smartscheduling.policies.text import PRIVACY_POLICY_VERSION, US_TRANSFER_NOTICE_VERSION
+from smartscheduling.security.passwords import PasswordHasher
+
+VERIFY_EMAIL_LIFETIME = timedelta(hours=24)
+RESET_PASSWORD_LIFETIME = timedelta(hours=1)
+
+
+class UserService(SQLAlchemyAsyncRepositoryService[User]):
+    class Repo(SQLAlchemyAsyncRepository[User]):
+        model_type = User
+
+    repository_type = Repo
+
+
+class LoginFailure(enum.StrEnum):
+    NO_MATCH = "no_match"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    user: User | None
+    failure: LoginFailure | None = None
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession, settings: Settings, hasher: PasswordHasher) -> None:
+        self.session = session
+        self.settings = settings
+        self.hasher = hasher
+        self.users = UserService(session=session)
+
+    # --- tokens ------------------------------------------------------------------------
+
+    def _digest(self, raw: str) -> str:
+        return hmac.new(self.settings.secret_key.encode(), raw.encode(), hashlib.sha256).hexdigest()
+
+    def _issue_token(self, user: User, purpose: TokenPurpose, lifetime: timedelta, email: str | None = None) -> str:
+        raw = secrets.token_urlsafe(32)
+        self.session.add(
+            AccountToken(
+                user_id=user.id,
+                purpose=purpose,
+                token_hash=self._digest(raw),
+                email=email,
+                expires_at=utcnow() + lifetime,
+            )
+        )
+        return raw
+
+    async def valid_token(self, raw: str, purpose: TokenPurpose) -> AccountToken | None:
+        """The unexpired, unused token behind a link, without using it up."""
+        return await self.session.scalar(
+            select(AccountToken).where(
+                AccountToken.token_hash == self._digest(raw),
+                AccountToken.purpose == purpose,
+                AccountToken.used_at.is_(None),
+                AccountToken.expires_at > utcnow(),
+            )
+        )
+
+    async def _consume_token(self, raw: str, purpose: TokenPurpose) -> tuple[uuid.UUID, str | None] | None:
+        """Use a token up, atomically: of two simultaneous uses exactly one succeeds."""
+        now = utcnow()
+        row = (
+            await self.session.execute(
+                update(AccountToken)
+                .where(
+                    AccountToken.token_hash == self._digest(raw),
+                    AccountToken.purpose == purpose,
+                    AccountToken.used_at.is_(None),
+                    AccountToken.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(AccountToken.user_id, AccountToken.email)
+                .execution_options(synchronize_session=False)
+            )
+        ).one_or_none()
+        return (row.user_id, row.email) if row else None
+
+    def _url(self, path: str) -> str:
+        return f"{self.settings.base_url}{path}"
+
+    def _mail(self, user: User, kind: str, **context: object) -> None:
+        """Queue ``templates/mail/<kind>`` to the user, in this unit of work."""
+        enqueue(self.session, kind, to=user.email, user_id=user.id, context={"name": user.name, **context})
+
+    def _send_verification(self, user: User) -> None:
+        raw = self._issue_token(user, TokenPurpose.VERIFY_EMAIL, VERIFY_EMAIL_LIFETIME, email=user.email)
+        self._mail(
+            user,
+            "verify_email",
+            url=self._url(f"/verify-email/{raw}"),
+            hours=VERIFY_EMAIL_LIFETIME // timedelta(hours=1),
+        )
+
+    # --- sign-up and verification ------------------------------------------------------
+
+    async def sign_up(self, form: SignupForm, *, ip: str | None) -> None:
+        """Create the account, or — when the address is taken — tell its owner by e-mail.
+        Both cost one password hash and show the same page: nobody learns who has an account."""
+        existing = await self.users.get_one_or_none(email=form.email)
+        if existing is None:
+            if await self._create_client(form, ip=ip):
+                return
+            existing = await self.users.get_one_or_none(email=form.email)  # lost a race for the address
+        else:
+            await self.hasher.burn(form.password)
+        if existing is not None:
+            self._mail(
+                existing, "account_exists", login_url=self._url("/login"), reset_url=self._url("/password/forgot")
+            )
+            record(self.session, "account.signup_with_existing_address", subject_id=existing.id, ip=ip)
+        await self.session.commit()
+
+    async def _create_client(self, form: SignupForm, *, ip: str | None) -> bool:
+        """``False`` (nothing written) when the address was taken in the meantime."""
+        user = User(
+            email=form.email,
+            name=form.name,
+            password_hash=await self.hasher.hash(form.password),
+            date_of_birth=form.date_of_birth,
+            country=form.country,
+            role=Role.CLIENT,
+        )
+        self.session.add(user)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            await self.session.rollback()
+            return False
+        self.session.add(
+            PolicyAcknowledgement(user_id=user.id, document="privacy", version=PRIVACY_POLICY_VERSION, context="signup")
+        )
+        if form.country != UNITED_STATES:
+            self.session.add(
+                PolicyAcknowledgement(
+                    user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="signup"
+                )
+            )
+        self._send_verification(user)
+        record(self.session, "account.signup", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.session.commit()
+        return True
+
+    async def verify_email(self, raw: str, *, ip: str | None) -> User | None:
+        consumed = await self._consume_token(raw, TokenPurpose.VERIFY_EMAIL)
+        user = await self.session.get(User, consumed[0]) if consumed else None
+        if user is None or consumed is None or user.email != consumed[1]:
+            await self.session.commit()  # a token for an address no longer on the account is spent too
+            return None
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+            record(self.session, "account.email_verified", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.session.commit()
+        return user
+
+    async def resend_verification(self, user_id: uuid.UUID) -> None:
+        user = await self.session.get(User, user_id)
+        if user is None or user.is_verified:
+            return
+        self._send_verification(user)
+        record(self.session, "account.verification_resent", actor_id=user.id, subject_id=user.id)
+        await self.session.commit()
+
+    # --- login -------------------------------------------------------------------------
+
+    async def authenticate(self, email: str, password: str, *, ip: str | None) -> LoginResult:
+        """One password hash whatever happens, so timing reveals nothing. A matching login
+        whose hash is below the current iteration policy is re-hashed and saved."""
+        user = await self.users.get_one_or_none(email=email)
+        if user is None:
+            await self.hasher.burn(password)
+            record(self.session, "auth.login_failed", ip=ip, reason="no_match")
+            await self.session.commit()
+            return LoginResult(None, LoginFailure.NO_MATCH)
+        matches, new_hash = await self.hasher.verify_and_update(password, user.password_hash)
+        if not matches:
+            record(self.session, "auth.login_failed", subject_id=user.id, ip=ip, reason="wrong_password")
+            await self.session.commit()
+            return LoginResult(None, LoginFailure.NO_MATCH)
+        if user.status != AccountStatus.ACTIVE:
+            record(self.session, "auth.login_refused", subject_id=user.id, ip=ip, reason=user.status.value)
+            await self.session.commit()
+            return LoginResult(None, LoginFailure.SUSPENDED)
+        if new_hash is not None:
+            user.password_hash = new_hash
+            record(self.session, "auth.password_rehashed", actor_id=user.id, subject_id=user.id)
+        record(self.session, "auth.login", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.session.commit()
+        return LoginResult(user)
+
+    async def log_out(self, user_id: uuid.UUID, *, ip: str | None) -> None:
+        record(self.session, "auth.logout", actor_id=user_id, subject_id=user_id, ip=ip)
+        await self.session.commit()
+
+    # --- password reset ----------------------------------------------------------------
+
+    async def request_password_reset(self, email: str, *, ip: str | None) -> None:
+        """The same outcome on screen whether or not the account exists; only its owner
+        gets a link."""
+        user = await self.users.get_one_or_none(email=email)
+        if user is None or user.status != AccountStatus.ACTIVE:
+            return
+        raw = self._issue_token(user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_LIFETIME)
+        self._mail(
+            user,
+            "password_reset",
+            url=self._url(f"/password/reset/{raw}"),
+            minutes=RESET_PASSWORD_LIFETIME // timedelta(minutes=1),
+        )
+        record(self.session, "auth.password_reset_requested", subject_id=user.id, ip=ip)
+        await self.session.commit()
+
+    async def user_for_token(self, raw: str, purpose: TokenPurpose) -> User | None:
+        token = await self.valid_token(raw, purpose)
+        return await self.session.get(User, token.user_id) if token else None
+
+    async def reset_password(self, raw: str, new_password: str, *, ip: str | None) -> User | None:
+        """Set the new password, end every session of the user, tell them by e-mail.
+        ``None`` when the link is unknown, expired or already used."""
+        consumed = await self._consume_token(raw, TokenPurpose.RESET_PASSWORD)
+        user = await self.session.get(User, consumed[0]) if consumed else None
+        if user is None:
+            await self.session.rollback()
+            return None
+        user.password_hash = await self.hasher.hash(new_password)
+        user.session_epoch += 1
+        await self.session.execute(  # any other reset link of this user dies with this one
+            update(AccountToken)
+            .where(
+                AccountToken.user_id == user.id,
+                AccountToken.purpose == TokenPurpose.RESET_PASSWORD,
+                AccountToken.used_at.is_(None),
+            )
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        self._mail(user, "password_changed", reset_url=self._url("/password/forgot"))
+        record(self.session, "auth.password_reset", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.session.commit()
+        return user
+
+    # --- administration ----------------------------------------------------------------
+
+    async def create_user(self, *, email: str, name: str, password: str, role: Role) -> User:
+        """An account made by an administrator (CLI, demo data): its address counts as verified."""
+        user = User(
+            email=email,
+            name=name,
+            password_hash=await self.hasher.hash(password),
+            role=role,
+            email_verified_at=utcnow(),
+        )
+        self.session.add(user)
+        await self.session.flush()
+        record(self.session, "account.created_by_admin", subject_id=user.id, role=role.value)
+        await self.session.commit()
+        return user

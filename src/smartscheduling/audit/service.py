@@ -1,0 +1,49 @@
+"""Writing audit events: always inside the caller's transaction, never committed alone."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartscheduling.audit.models import AuditEvent
+
+IPV4_PREFIX = 24
+IPV6_PREFIX = 48
+
+
+def ip_prefix(address: str | None) -> str | None:
+    """The client's network, not the client: ``203.0.113.0/24``, ``2001:db8:1::/48``."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:  # a dual-stack listener's IPv4 client
+        ip = ip.ipv4_mapped
+    prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def record(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor_id: uuid.UUID | None = None,
+    subject_id: uuid.UUID | None = None,
+    ip: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an event to ``session``; it commits (or rolls back) with the change it describes.
+
+    ``details`` names what happened (fields, reasons), never values of personal data or
+    secrets.
+    """
+    event = AuditEvent(
+        action=action, actor_id=actor_id, subject_id=subject_id, ip_prefix=ip_prefix(ip), details=details
+    )
+    session.add(event)
+    return event

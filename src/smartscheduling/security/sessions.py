@@ -1,0 +1,123 @@
+"""Server-side sessions, stricter than Litestar's stock backend.
+
+Litestar's ``ServerSideSessionBackend`` stores a row and sets a cookie for every visitor
+(an empty session is still written), keeps whatever id the cookie carries, and uses
+the cookie value as the store key. This backend:
+
+* stores nothing and sets no cookie until a session holds data — an anonymous visitor
+  gets no session cookie at all; a session emptied (logout, flash shown) is deleted;
+* gives the session a new id when asked (:func:`rotate_session`, at login), deleting
+  the old one, so a planted session id is worthless (session fixation);
+* keys the store by SHA-256 of the id: a copy of the store hands out no live sessions;
+* ends a session after ``idle_timeout`` without a request and ``absolute_lifetime``
+  after it began, whatever the activity;
+* writes to the store only when the data changed, or once a minute to slide the idle
+  window — not on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
+
+_ROTATE = "session_rotate"
+_LOADED = "session_loaded"
+_META = "_meta"
+_VALID_ID = re.compile(r"[0-9a-f]{64}")
+SLIDE_EVERY_SECONDS = 60
+
+
+def rotate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Give the current session a new id when the response is sent (call at login)."""
+    connection.scope.setdefault("state", {})[_ROTATE] = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    session_id: str
+    data: bytes  # serialised application data, to tell whether it changed
+    born: int
+    seen: int
+
+
+class SessionBackend(ServerSideSessionBackend):
+    config: SessionConfig
+
+    @staticmethod
+    def _store_key(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode()).hexdigest()
+
+    def _cookie(self, value: str, **overrides: Any) -> str:
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        params |= overrides
+        return Cookie(key=self.config.key, value=value, **params).to_header(header="")
+
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        session_id = connection.cookies.get(self.config.key, "")
+        if not _VALID_ID.fullmatch(session_id):
+            return {}
+        store = self.config.get_store_from_app(connection.scope["app"])
+        raw = await store.get(self._store_key(session_id))
+        if raw is None:
+            return {}
+        data = self.deserialize_data(raw)
+        meta = data.pop(_META, None) or {}
+        now = int(time.time())
+        born, seen = int(meta.get("born", 0)), int(meta.get("seen", 0))
+        if now - seen > self.config.idle_timeout or now - born > self.config.absolute_lifetime:
+            return {}  # expired: the stale entry is deleted when the response goes out
+        connection.scope.setdefault("state", {})[_LOADED] = _Loaded(
+            session_id, self.serialize_data(data, connection.scope), born, seen
+        )
+        return data
+
+    async def store_in_message(
+        self, scope_session: ScopeSession | None, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        state = connection.scope.setdefault("state", {})
+        loaded: _Loaded | None = state.get(_LOADED)
+        cookie_id = connection.cookies.get(self.config.key, "")
+        store = self.config.get_store_from_app(connection.scope["app"])
+        headers = MutableScopeHeaders.from_message(message)
+
+        if scope_session is Empty or not scope_session:
+            if cookie_id:
+                if _VALID_ID.fullmatch(cookie_id):
+                    await store.delete(self._store_key(cookie_id))
+                headers.add("Set-Cookie", self._cookie("", max_age=0, expires=0))
+            return
+
+        now = int(time.time())
+        data = self.serialize_data(scope_session, connection.scope)
+        rotate = state.pop(_ROTATE, False)
+        if loaded is None or rotate:
+            if loaded is not None:
+                await store.delete(self._store_key(loaded.session_id))
+            session_id, born = self.generate_session_id(), now
+        else:
+            session_id, born = loaded.session_id, loaded.born
+            if data == loaded.data and now - loaded.seen < SLIDE_EVERY_SECONDS:
+                return  # nothing changed and the idle window is fresh enough
+        payload = self.serialize_data({**scope_session, _META: {"born": born, "seen": now}}, connection.scope)
+        await store.set(self._store_key(session_id), payload, expires_in=self.config.idle_timeout)
+        if session_id != cookie_id or loaded is None:
+            headers.add("Set-Cookie", self._cookie(session_id))
+
+
+@dataclass
+class SessionConfig(ServerSideSessionConfig):
+    """``max_age`` is the cookie's life (the absolute lifetime); the store entry lives
+    ``idle_timeout`` seconds past the last write."""
+
+    _backend_class = SessionBackend  # type: ignore[assignment]
+    idle_timeout: int = field(default=3600)
+    absolute_lifetime: int = field(default=12 * 3600)

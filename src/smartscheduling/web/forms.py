@@ -1,0 +1,147 @@
+"""HTML forms on msgspec Structs: every field's error at once, in words, next to the field.
+
+A form schema is a ``msgspec.Struct`` whose fields are ``Annotated`` with ``Meta``:
+``title`` is the label used in messages, ``min_length``/``max_length``/``pattern`` are
+checked, and ``extra`` may carry ``clean`` (a function that normalises the value or
+raises ``ValueError`` with a sentence for the user), ``message`` (the sentence for a
+value of the wrong shape) and ``secret`` (never echoed back into the form). A schema
+may define ``check(values) -> dict[str, str]``, a static method for rules across
+fields; it sees every value that passed its own checks, so that all problems are shown
+at once.
+
+``parse_form`` returns ``(data, state)``: ``data`` is the Struct or ``None``;
+``state`` holds what the user typed (secrets excepted) and the errors, for re-rendering.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar, get_args, get_origin
+
+import msgspec
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+
+S = TypeVar("S", bound=msgspec.Struct)
+#: Upper bound on any single submitted value, whatever the field says.
+MAX_FIELD_BYTES = 10_000
+
+
+@dataclass
+class FormState:
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def error(self, name: str) -> str | None:
+        return self.errors.get(name)
+
+    def checked(self, name: str) -> bool:
+        return self.values.get(name, "") in ("true", "on", "1", "yes")
+
+    @property
+    def first_error_field(self) -> str | None:
+        return next(iter(self.errors), None)
+
+
+def _meta_of(annotation: Any) -> tuple[Any, msgspec.Meta | None]:
+    if get_origin(annotation) is Annotated:
+        base, *extras = get_args(annotation)
+        metas = [e for e in extras if isinstance(e, msgspec.Meta)]
+        return base, metas[0] if metas else None
+    return annotation, None
+
+
+def _shape_message(base: Any, meta: msgspec.Meta | None, label: str) -> str:
+    extra = (meta.extra or {}) if meta else {}
+    if "message" in extra:
+        return str(extra["message"])
+    if base is datetime.date or datetime.date in get_args(base):
+        return f"Enter {label.lower()} as a date, like 1990-04-23."
+    if base is int or int in get_args(base):
+        return f"Enter {label.lower()} as a whole number."
+    if meta and meta.min_length and meta.min_length > 1:
+        return f"{label} needs at least {meta.min_length} characters."
+    if meta and meta.max_length:
+        return f"{label} can be at most {meta.max_length} characters long."
+    return f"Please check {label.lower()}."
+
+
+class _FieldProblem(Exception):  # noqa: N818 (a message for the form, not an error of ours)
+    """What is wrong with one field, in a sentence for the person who filled it in."""
+
+
+def _label(name: str, meta: msgspec.Meta | None) -> str:
+    return meta.title if meta and meta.title else name.replace("_", " ").capitalize()
+
+
+def _read_field(info: msgspec.structs.FieldInfo, text: str) -> Any:
+    """The field's value from its submitted text, or :class:`_FieldProblem`."""
+    base, meta = _meta_of(info.type)
+    extra = (meta.extra or {}) if meta else {}
+    label = _label(info.name, meta)
+    if len(text.encode()) > MAX_FIELD_BYTES:
+        raise _FieldProblem(f"{label} is far too long.")
+    if base is bool:
+        return text in ("true", "on", "1", "yes")
+    if text == "":
+        if info.required:
+            raise _FieldProblem(str(extra.get("required", f"Please fill in {label.lower()}.")))
+        return info.default if info.default is not msgspec.NODEFAULT else None
+    try:
+        value = msgspec.convert(text, info.type, strict=False)
+    except msgspec.ValidationError:
+        raise _FieldProblem(_shape_message(base, meta, label)) from None
+    clean: Callable[[Any], Any] | None = extra.get("clean")
+    if clean is None:
+        return value
+    try:
+        return clean(value)
+    except ValueError as exc:
+        raise _FieldProblem(str(exc)) from None
+
+
+def parse_form(schema: type[S], form: Mapping[str, Any]) -> tuple[S | None, FormState]:
+    state = FormState()
+    values: dict[str, Any] = {}
+    for info in msgspec.structs.fields(schema):
+        raw = form.get(info.encode_name)
+        if isinstance(raw, list):  # a repeated field: the last one wins, like most frameworks
+            raw = raw[-1] if raw else None
+        text = raw if isinstance(raw, str) else ""
+        _, meta = _meta_of(info.type)
+        if not (meta and meta.extra and meta.extra.get("secret")):
+            text = text.strip()
+            state.values[info.name] = text[:MAX_FIELD_BYTES]
+        try:
+            values[info.name] = _read_field(info, text)
+        except _FieldProblem as problem:
+            state.errors[info.name] = str(problem)
+    check: Callable[[dict[str, Any]], dict[str, str]] | None = getattr(schema, "check", None)
+    for name, problem in (check(values) if check else {}).items():
+        state.errors.setdefault(name, problem)
+    if state.errors:
+        return None, state
+    return msgspec.convert(values, schema, strict=False), state
+
+
+def render_form(
+    request: HTMXRequest,
+    page: str,
+    partial: str,
+    state: FormState,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMXTemplate:
+    """The whole page, or for htmx just the form: the same URL serves both."""
+    return HTMXTemplate(
+        template_name=partial if request.htmx else page,
+        context={"form": state, **context},
+        status_code=status_code,
+        headers=headers,
+    )

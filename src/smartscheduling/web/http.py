@@ -1,0 +1,45 @@
+"""Small HTTP helpers shared by the controllers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.response import Redirect
+
+
+def redirect(request: Request[Any, Any, Any], url: str) -> Response[Any]:
+    """Post/Redirect/Get: 303 for a plain form; for htmx a client-side redirect, so that a
+    whole page is never swapped into a fragment."""
+    if isinstance(request, HTMXRequest) and request.htmx:
+        response = ClientRedirect(url)
+        response.status_code = 200  # not the 201 Litestar gives POST handlers by default
+        return response
+    return Redirect(url, status_code=303)
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """``target`` if it is a path on this site, else ``default`` (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(char) < 0x20 for char in target):
+        return default
+    return target
+
+
+def back_to(request: Request[Any, Any, Any], default: str = "/") -> str:
+    """The local page the request came from (htmx's ``HX-Current-URL``, else ``Referer``)."""
+    source = request.headers.get("hx-current-url") or request.headers.get("referer") or ""
+    parts = urlsplit(source)
+    if parts.netloc and parts.netloc != request.headers.get("host"):
+        return default
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""), default)
+
+
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The client's address as uvicorn saw it (the proxy's ``X-Forwarded-For`` when trusted)."""
+    return connection.client.host if connection.client else None

@@ -1,0 +1,56 @@
+"""The worker process (``smartscheduling worker``, the Procfile's ``worker``): delivers the
+outbox and does the housekeeping. In development ``run`` embeds it in the web process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smartscheduling.accounts.models import AccountToken
+from smartscheduling.config import Settings
+from smartscheduling.db import create_engine, utcnow
+from smartscheduling.mail.delivery import deliver_due, sender_for
+from smartscheduling.security.models import StoreItem, ThrottleCounter
+
+logger = logging.getLogger("smartscheduling.worker")
+PURGE_EVERY_SECONDS = 3600
+USED_TOKEN_RETENTION = timedelta(days=1)
+
+
+async def purge_expired(engine: AsyncEngine) -> None:
+    """Expired sessions, throttle windows and link tokens are deleted, not kept."""
+    now = utcnow()
+    async with engine.begin() as connection:
+        await connection.execute(delete(StoreItem).where(StoreItem.expires_at < now))
+        await connection.execute(delete(ThrottleCounter).where(ThrottleCounter.expires_at < now))
+        await connection.execute(delete(AccountToken).where(AccountToken.expires_at < now - USED_TOKEN_RETENTION))
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: float = 2.0) -> None:
+    """Work until ``stop`` is set; survives a database or mail server outage."""
+    engine = create_engine(settings)
+    sender = sender_for(settings)
+    next_purge = 0.0
+    logger.info("worker started", extra={"fields": {"transport": type(sender).__name__}})
+    try:
+        while not stop.is_set():
+            handled = 0
+            try:
+                handled = (await deliver_due(engine, sender, mail_from=settings.mail_from)).handled
+                if time.monotonic() >= next_purge:
+                    await purge_expired(engine)
+                    next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            except Exception:
+                logger.exception("worker pass failed; trying again")
+            if not handled:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
+    finally:
+        await engine.dispose()
+        logger.info("worker stopped")
