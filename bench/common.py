@@ -23,6 +23,19 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgr
 
 
 @dataclass
+class Server:
+    url: str
+    pid: int
+
+    def memory_kib(self, field: str) -> int:
+        """``VmRSS`` (now) or ``VmHWM`` (peak) of the server process, from /proc."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+        raise KeyError(field)
+
+
+@dataclass
 class Result:
     name: str
     path: str
@@ -61,7 +74,7 @@ def ensure_database() -> None:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], app: str = "bench.asgi:app") -> Iterator[str]:
+def server(env: dict[str, str], app: str = "bench.asgi:app") -> Iterator[Server]:
     """One uvicorn worker, production settings, behind a (simulated) TLS proxy."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -84,7 +97,7 @@ def server(env: dict[str, str], app: str = "bench.asgi:app") -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("bench server did not start; see bench/results/server.log") from None
                 time.sleep(0.1)
-        yield url
+        yield Server(url=url, pid=process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)

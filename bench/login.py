@@ -54,7 +54,8 @@ def main() -> None:
     args = parser.parse_args()
     ensure_database()
     asyncio.run(seed_accounts())
-    with server(production_env()) as url:
+    with server(production_env()) as running:
+        url = running.url
         token = csrf_token(url)
         wrk(url, "warm-up", "/", duration="2s", connections=4)
         alone = wrk(url, "/ alone (4 connections)", "/", duration=args.duration, connections=4)

@@ -19,7 +19,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     ensure_database()
-    with server(production_env()) as url:
+    with server(production_env()) as running:
+        url = running.url
         for _, path in PAGES:  # warm up: imports, template compilation, connection pool
             wrk(url, "warm-up", path, duration="2s", connections=args.connections)
         results = [wrk(url, name, path, duration=args.duration, connections=args.connections) for name, path in PAGES]

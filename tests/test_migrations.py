@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
+import uuid
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 import smartscheduling.models  # noqa: F401  (every table on the metadata)
@@ -62,5 +64,40 @@ async def test_cli_db_upgrade_creates_the_schema_on_an_empty_database(
     try:
         async with engine.connect() as connection:
             assert await connection.run_sync(_tables) == {*metadata.tables, "alembic_version"}
+    finally:
+        await engine.dispose()
+
+
+async def test_profile_columns_reach_existing_accounts_with_safe_defaults(
+    backend: str, databases: Databases, tmp_path: Path
+) -> None:
+    """Accounts made before the Profile revision come through it: version 1, e-mail
+    reminders on, nothing else sent, the new contact details empty."""
+    engine = create_engine(make_settings(await databases.create(backend), tmp_path))
+    try:
+        await run_alembic(engine, command.upgrade, "e520b08ffb44")  # accounts, before the profile
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO user_account (id, email, name, password_hash, role, status, country,"
+                    " session_epoch, created_at, updated_at)"
+                    " VALUES (:id, 'old@example.com', 'Old Timer', 'x', 'client', 'active', 'US', 0, :now, :now)"
+                ),
+                {
+                    "id": uuid.uuid4().hex if backend == "sqlite" else uuid.uuid4(),
+                    "now": datetime.datetime.now(datetime.UTC),
+                },
+            )
+        await run_alembic(engine, command.upgrade, "head")
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    text(
+                        "SELECT profile_version, notify_reminders_email, notify_reminders_sms, notify_news, phone,"
+                        " postal_address, time_zone, language FROM user_account"
+                    )
+                )
+            ).one()
+        assert tuple(row) == (1, True, False, False, None, None, None, None)
     finally:
         await engine.dispose()

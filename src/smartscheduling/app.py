@@ -25,12 +25,14 @@ from smartscheduling.accounts.controllers import (
     SignupController,
     VerifyEmailController,
 )
-from smartscheduling.accounts.identity import IdentityMiddleware
+from smartscheduling.accounts.identity import SESSION_USER, IdentityMiddleware
 from smartscheduling.accounts.services import AccountService
 from smartscheduling.config import STATIC_DIR, Settings, get_settings
 from smartscheduling.db import create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
 from smartscheduling.policies.controllers import PolicyController
+from smartscheduling.profile.controllers import EmailChangeController, ProfileController
+from smartscheduling.profile.services import ProfileService
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -73,6 +75,7 @@ def session_config(settings: Settings) -> SessionConfig:
         max_age=settings.session_max_hours * 3600,
         idle_timeout=settings.session_idle_minutes * 60,
         absolute_lifetime=settings.session_max_hours * 3600,
+        owner_key=SESSION_USER,
         exclude=INFRASTRUCTURE_PATHS,
     )
 
@@ -92,6 +95,10 @@ def shared_stores(
 
 async def provide_accounts(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
     return AccountService(db_session, state.settings, state.hasher)
+
+
+async def provide_profile(db_session: NamedDependency[AsyncSession], state: State) -> ProfileService:
+    return ProfileService(db_session, state.settings, state.hasher)
 
 
 @asynccontextmanager
@@ -129,6 +136,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             VerifyEmailController,
             AuthController,
             PasswordController,
+            ProfileController,
+            EmailChangeController,
             healthz,
             readyz,
             static_router,
@@ -144,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=stores,
         dependencies={
             "accounts": Provide(provide_accounts),
+            "profile": Provide(provide_profile),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
         },
         template_config=templates,

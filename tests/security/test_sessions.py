@@ -23,9 +23,11 @@ from tests.conftest import make_settings
 from tests.helpers import is_signed_in, post_form, sign_in
 
 
-async def stored_keys(engine: AsyncEngine) -> list[str]:
+async def stored_keys(engine: AsyncEngine, *, indexes: bool = False) -> list[str]:
+    """Keys of stored sessions (or, with ``indexes``, of the per-owner session indexes)."""
     async with engine.connect() as connection:
-        return list(await connection.scalars(select(StoreItem.key).where(StoreItem.namespace == "sessions")))
+        keys = await connection.scalars(select(StoreItem.key).where(StoreItem.namespace == "sessions"))
+        return sorted(key for key in keys if key.startswith("owner:") == indexes)
 
 
 def digest(session_id: str) -> str:
@@ -137,7 +139,9 @@ async def test_unchanged_sessions_are_not_rewritten_on_every_request(
 
     async def written_until() -> object:
         async with db_engine.connect() as connection:
-            return await connection.scalar(select(StoreItem.expires_at))
+            return await connection.scalar(
+                select(StoreItem.expires_at).where(StoreItem.key == digest(client.cookies["session"]))
+            )
 
     after_login = await written_until()
     for _ in range(5):
@@ -146,6 +150,23 @@ async def test_unchanged_sessions_are_not_rewritten_on_every_request(
     clock(2 * 60)
     assert is_signed_in((await client.get("/")).text)
     assert await written_until() != after_login  # a minute on, the idle window slides
+
+
+async def test_each_owner_has_an_index_of_their_sessions_that_ends_them_all(
+    app: Litestar, db_engine: AsyncEngine, make_user
+) -> None:
+    user, other = await make_user(), await make_user()
+    cookies = []
+    for person in (user, user, other):
+        async with AsyncTestClient(app) as device:
+            await sign_in(device, person.email)
+            cookies.append(device.cookies["session"])
+    assert await stored_keys(db_engine) == sorted(digest(cookie) for cookie in cookies)
+    assert len(await stored_keys(db_engine, indexes=True)) == 2  # one per person, named by a digest
+    store = SQLAlchemyStore(config=create_db_config(db_engine), model=StoreItem, namespace="sessions")
+    await sessions.end_sessions_of(store, str(user.id))
+    assert await stored_keys(db_engine) == [digest(cookies[2])]
+    assert len(await stored_keys(db_engine, indexes=True)) == 1
 
 
 async def test_production_session_cookie_is_host_prefixed_and_secure(db_url: str, tmp_path: Path, make_user) -> None:

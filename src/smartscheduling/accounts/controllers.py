@@ -18,7 +18,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
 
 from smartscheduling.accounts.countries import countries
-from smartscheduling.accounts.identity import current_user, log_in, log_out
+from smartscheduling.accounts.identity import current_user, end_every_session, log_in, log_out
 from smartscheduling.accounts.models import TokenPurpose
 from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm, is_minor
 from smartscheduling.accounts.services import AccountService, LoginFailure
@@ -124,7 +124,8 @@ class VerifyEmailController(Controller):
         decision = await throttle.hit(RESEND_PER_USER, str(user.id))
         if decision.allowed:
             await accounts.resend_verification(user.id)
-            flash(request, f"We sent a new link to {user.email}. It works for 24 hours.", category="ok")
+            # Flash messages live in the session store: no personal data in them.
+            flash(request, "We sent a new link to your e-mail address. It works for 24 hours.", category="ok")
         else:
             flash(
                 request,
@@ -236,6 +237,7 @@ class PasswordController(Controller):
             )  # fmt: skip
         if await accounts.reset_password(token, data.password, ip=client_ip(request)) is None:
             return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        await end_every_session(request, user.id)
         log_out(request)
         flash(request, "Your password is changed and every session is signed out. Sign in with the new password.", "ok")
         return redirect(request, "/login")

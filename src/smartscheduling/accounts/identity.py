@@ -19,7 +19,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from smartscheduling.accounts.models import AccountStatus, Role, User
-from smartscheduling.security.sessions import rotate_session
+from smartscheduling.security.sessions import end_sessions_of, rotate_session
 
 SESSION_USER = "uid"
 SESSION_EPOCH = "epoch"
@@ -57,6 +57,12 @@ def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     session afterwards (a flash message), it lives under a new id."""
     connection.scope["session"] = {}
     rotate_session(connection)
+
+
+async def end_every_session(connection: ASGIConnection[Any, Any, Any, Any], user_id: uuid.UUID) -> None:
+    """Delete all of the user's stored sessions, on every device. (Raising their
+    ``session_epoch`` already makes those sessions worthless; this removes them.)"""
+    await end_sessions_of(connection.app.stores.get("sessions"), str(user_id))
 
 
 class IdentityMiddleware(ASGIMiddleware):

@@ -6,7 +6,7 @@ import datetime
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.db import AuditedModel, Model, utcnow
@@ -35,6 +35,9 @@ def _enum(enum_type: type[enum.Enum], name: str) -> Enum:
 
 class User(AuditedModel):
     __tablename__ = "user_account"
+    __pii_columns__ = frozenset(
+        {"email", "name", "date_of_birth", "country", "phone", "postal_address", "time_zone", "language"}
+    )
 
     #: Normalised and lower-cased: unique case-insensitively.
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -50,6 +53,21 @@ class User(AuditedModel):
     #: Raised to end every session of the user at once (password reset, closing the account).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
+    # The Profile section: optional contact details and preferences.
+    #: E.164, e.g. +14155550123.
+    phone: Mapped[str | None] = mapped_column(String(16), default=None)
+    postal_address: Mapped[str | None] = mapped_column(String(300), default=None)
+    #: IANA, e.g. Europe/Paris.
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: ISO 639-1, e.g. fr.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    notify_reminders_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_reminders_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_news: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Raised by every change to a personal field: a save made against an older
+    #: version is refused instead of silently overwriting the newer value.
+    profile_version: Mapped[int] = mapped_column(Integer, default=1)
+
     @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
@@ -58,6 +76,7 @@ class User(AuditedModel):
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a password)
+    CHANGE_EMAIL = "change_email"
 
 
 class AccountToken(Model):
@@ -65,6 +84,7 @@ class AccountToken(Model):
     a copy of this table nor the key alone lets anyone forge or replay a link."""
 
     __tablename__ = "account_token"
+    __pii_columns__ = frozenset({"email"})
     __table_args__ = (Index("ix_account_token_user_purpose", "user_id", "purpose"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))

@@ -72,6 +72,10 @@ def is_minor(raw_date_of_birth: object, today: datetime.date | None = None) -> b
 
 
 Email = Annotated[str, Meta(max_length=254, title="E-mail address", extra={"clean": normalize_email})]
+Country = Annotated[
+    str,
+    Meta(max_length=2, title="Country", extra={"clean": check_country, "required": "Choose the country you live in."}),
+]
 NewPassword = Annotated[
     str, Meta(title="Password", extra={"secret": True, "clean": check_new_password, "required": "Choose a password."})
 ]
@@ -82,12 +86,7 @@ class SignupForm(msgspec.Struct, kw_only=True):
     email: Email
     password: NewPassword
     date_of_birth: Annotated[datetime.date, Meta(title="Date of birth", extra={"clean": check_date_of_birth})]
-    country: Annotated[
-        str,
-        Meta(
-            max_length=2, title="Country", extra={"clean": check_country, "required": "Choose the country you live in."}
-        ),
-    ]
+    country: Country
     transfer_ack: bool = False
     accept_policy: bool = False
 

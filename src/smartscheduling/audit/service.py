@@ -13,6 +13,22 @@ from smartscheduling.audit.models import AuditEvent
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 
+#: How an action reads to the person it concerns (e.g. in "Your data").
+DESCRIPTIONS = {
+    "auth.login": "Signed in",
+    "auth.login_failed": "Wrong password",
+    "auth.login_refused": "Refused (account suspended)",
+    "auth.logout": "Signed out",
+    "auth.password_changed": "Changed the password",
+    "client.viewed": "Opened your record",
+    "profile.updated": "Changed your profile",
+    "profile.exported": "Downloaded your data",
+}
+
+
+def describe(action: str) -> str:
+    return DESCRIPTIONS.get(action, action.replace(".", ": ").replace("_", " ").capitalize())
+
 
 def ip_prefix(address: str | None) -> str | None:
     """The client's network, not the client: ``203.0.113.0/24``, ``2001:db8:1::/48``."""

@@ -12,12 +12,16 @@ the cookie value as the store key. This backend:
 * ends a session after ``idle_timeout`` without a request and ``absolute_lifetime``
   after it began, whatever the activity;
 * writes to the store only when the data changed, or once a minute to slide the idle
-  window — not on every request.
+  window — not on every request;
+* keeps, per owner (the signed-in user), an index of their sessions, so that
+  :func:`end_sessions_of` deletes every one of them (password change, closing the
+  account) on any store, database or Redis.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
@@ -34,6 +39,8 @@ _LOADED = "session_loaded"
 _META = "_meta"
 _VALID_ID = re.compile(r"[0-9a-f]{64}")
 SLIDE_EVERY_SECONDS = 60
+#: The most sessions one person's index remembers (older ones still expire on their own).
+MAX_INDEXED_SESSIONS = 50
 
 
 def rotate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
@@ -47,14 +54,45 @@ class _Loaded:
     data: bytes  # serialised application data, to tell whether it changed
     born: int
     seen: int
+    owner: str | None
+
+
+def _store_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _index_key(owner: str) -> str:
+    return "owner:" + hashlib.sha256(owner.encode()).hexdigest()
+
+
+async def _update_index(
+    store: Store, owner: str, *, add: str | None = None, remove: str | None = None, lifetime: int
+) -> None:
+    raw = await store.get(_index_key(owner))
+    keys: list[str] = json.loads(raw) if raw else []
+    keys = [key for key in keys if key != remove]
+    if add and add not in keys:
+        keys = [*keys, add][-MAX_INDEXED_SESSIONS:]
+    if keys:
+        await store.set(_index_key(owner), json.dumps(keys), expires_in=lifetime)
+    else:
+        await store.delete(_index_key(owner))
+
+
+async def end_sessions_of(store: Store, owner: str) -> None:
+    """Delete every session the owner has, on every device."""
+    raw = await store.get(_index_key(owner))
+    for key in json.loads(raw) if raw else []:
+        await store.delete(key)
+    await store.delete(_index_key(owner))
 
 
 class SessionBackend(ServerSideSessionBackend):
     config: SessionConfig
 
-    @staticmethod
-    def _store_key(session_id: str) -> str:
-        return hashlib.sha256(session_id.encode()).hexdigest()
+    def _owner(self, data: Any) -> str | None:
+        owner = data.get(self.config.owner_key) if self.config.owner_key and isinstance(data, dict) else None
+        return str(owner) if owner else None
 
     def _cookie(self, value: str, **overrides: Any) -> str:
         params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
@@ -66,7 +104,7 @@ class SessionBackend(ServerSideSessionBackend):
         if not _VALID_ID.fullmatch(session_id):
             return {}
         store = self.config.get_store_from_app(connection.scope["app"])
-        raw = await store.get(self._store_key(session_id))
+        raw = await store.get(_store_key(session_id))
         if raw is None:
             return {}
         data = self.deserialize_data(raw)
@@ -76,7 +114,7 @@ class SessionBackend(ServerSideSessionBackend):
         if now - seen > self.config.idle_timeout or now - born > self.config.absolute_lifetime:
             return {}  # expired: the stale entry is deleted when the response goes out
         connection.scope.setdefault("state", {})[_LOADED] = _Loaded(
-            session_id, self.serialize_data(data, connection.scope), born, seen
+            session_id, self.serialize_data(data, connection.scope), born, seen, self._owner(data)
         )
         return data
 
@@ -89,26 +127,34 @@ class SessionBackend(ServerSideSessionBackend):
         store = self.config.get_store_from_app(connection.scope["app"])
         headers = MutableScopeHeaders.from_message(message)
 
+        lifetime = self.config.absolute_lifetime
         if scope_session is Empty or not scope_session:
             if cookie_id:
                 if _VALID_ID.fullmatch(cookie_id):
-                    await store.delete(self._store_key(cookie_id))
+                    await store.delete(_store_key(cookie_id))
+                if loaded and loaded.owner:
+                    await _update_index(store, loaded.owner, remove=_store_key(loaded.session_id), lifetime=lifetime)
                 headers.add("Set-Cookie", self._cookie("", max_age=0, expires=0))
             return
 
         now = int(time.time())
         data = self.serialize_data(scope_session, connection.scope)
         rotate = state.pop(_ROTATE, False)
+        owner = self._owner(scope_session)
         if loaded is None or rotate:
             if loaded is not None:
-                await store.delete(self._store_key(loaded.session_id))
+                await store.delete(_store_key(loaded.session_id))
+                if loaded.owner:
+                    await _update_index(store, loaded.owner, remove=_store_key(loaded.session_id), lifetime=lifetime)
             session_id, born = self.generate_session_id(), now
+            if owner:
+                await _update_index(store, owner, add=_store_key(session_id), lifetime=lifetime)
         else:
             session_id, born = loaded.session_id, loaded.born
             if data == loaded.data and now - loaded.seen < SLIDE_EVERY_SECONDS:
                 return  # nothing changed and the idle window is fresh enough
         payload = self.serialize_data({**scope_session, _META: {"born": born, "seen": now}}, connection.scope)
-        await store.set(self._store_key(session_id), payload, expires_in=self.config.idle_timeout)
+        await store.set(_store_key(session_id), payload, expires_in=self.config.idle_timeout)
         if session_id != cookie_id or loaded is None:
             headers.add("Set-Cookie", self._cookie(session_id))
 
@@ -121,3 +167,5 @@ class SessionConfig(ServerSideSessionConfig):
     _backend_class = SessionBackend  # type: ignore[assignment]
     idle_timeout: int = field(default=3600)
     absolute_lifetime: int = field(default=12 * 3600)
+    #: The session-data key that names the session's owner (for :func:`end_sessions_of`).
+    owner_key: str | None = field(default=None)

@@ -28,6 +28,7 @@ from smartscheduling.web.http import back_to
 from smartscheduling.web.requestlog import request_id_of
 
 logger = logging.getLogger("smartscheduling.errors")
+CLIENT_DISCONNECTED = "client disconnected prematurely"
 
 TITLES: Mapping[int, tuple[str, str]] = {
     400: ("Bad request", "We could not understand that request. Please go back and try again."),
@@ -80,6 +81,14 @@ def error_response(
 
 
 def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.detail == CLIENT_DISCONNECTED:  # Litestar's 500 for a client gone mid-upload: nobody to answer
+        logger.info("client disconnected", extra={"fields": {"request_id": request_id_of(request.scope)}})
+    elif exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        logger.error(
+            "server error",
+            exc_info=exc,
+            extra={"fields": {"request_id": request_id_of(request.scope), "error": type(exc).__name__}},
+        )
     message = None
     if isinstance(exc, PermissionDeniedException) and exc.detail == "CSRF token verification failed":
         message = CSRF_MESSAGE

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import msgspec
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
@@ -48,6 +49,11 @@ class FormState:
 
 
 def _meta_of(annotation: Any) -> tuple[Any, msgspec.Meta | None]:
+    """``(type, Meta)`` of ``Annotated[T, Meta(...)]``, also inside ``… | None``."""
+    if get_origin(annotation) in (Union, UnionType):
+        annotated = [arg for arg in get_args(annotation) if get_origin(arg) is Annotated]
+        if annotated:
+            return _meta_of(annotated[0])
     if get_origin(annotation) is Annotated:
         base, *extras = get_args(annotation)
         metas = [e for e in extras if isinstance(e, msgspec.Meta)]

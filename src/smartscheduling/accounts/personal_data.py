@@ -1,0 +1,57 @@
+"""What the accounts capability holds about a person (see ``smartscheduling.personal_data``)."""
+
+from __future__ import annotations
+
+from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
+from smartscheduling.personal_data import Erasure, Holding
+
+INTERNAL = "internal bookkeeping of the database, never about you"
+
+HOLDINGS = (
+    Holding(
+        key="account",
+        title="Your account and profile",
+        purpose="To run your account: sign you in, reach you about your appointments, honour your preferences.",
+        model=User,
+        owners=("id",),
+        shown=(
+            *("id", "name", "email", "email_verified_at", "phone", "postal_address", "country", "date_of_birth"),
+            *("time_zone", "language", "notify_reminders_email", "notify_reminders_sms", "notify_news"),
+            *("role", "status", "created_at", "updated_at"),
+        ),
+        withheld={
+            "password_hash": "a one-way PBKDF2 hash of your password: it cannot be turned back into the password",
+            "session_epoch": "a counter that lets us end all your sessions at once",
+            "profile_version": "a counter that stops two edits from overwriting each other",
+            "sa_orm_sentinel": INTERNAL,
+        },
+        erasure=Erasure.DELETE,
+    ),
+    Holding(
+        key="policy_acknowledgements",
+        title="Policies you accepted",
+        purpose="To prove which version of the privacy policy and notices you accepted, and when.",
+        model=PolicyAcknowledgement,
+        owners=("user_id",),
+        shown=("document", "version", "context", "acknowledged_at"),
+        withheld={"id": INTERNAL, "user_id": "your account's id (shown above)", "sa_orm_sentinel": INTERNAL},
+        erasure=Erasure.DELETE,
+        order_by="acknowledged_at",
+    ),
+    Holding(
+        key="links",
+        title="Links we e-mailed you",
+        purpose="To confirm your e-mail address and let you reset your password (each link works once).",
+        model=AccountToken,
+        owners=("user_id",),
+        shown=("purpose", "email", "created_at", "expires_at", "used_at"),
+        withheld={
+            "id": INTERNAL,
+            "user_id": "your account's id (shown above)",
+            "token_hash": "a keyed digest of the link: useless without the link itself",
+            "sa_orm_sentinel": INTERNAL,
+        },
+        erasure=Erasure.DELETE,
+        order_by="created_at",
+    ),
+)

@@ -1,0 +1,83 @@
+"""The registry of personal data: what each capability holds about a person, why, and
+what happens to it when they close their account.
+
+The export (right of access), "Your data" and account closure (right to erasure) are
+all driven by it. A test fails when a table that references a user or holds a personal
+column (``__pii_columns__``) is missing here, or when a registered table has a column
+nobody decided about — so a new capability cannot forget its data. Tables that hold no
+personal data say so, with the reason, in :data:`NOT_PERSONAL`.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_
+
+from smartscheduling.db import AuditedModel, Model, NaturalKeyModel
+
+AnyModel = type[AuditedModel] | type[Model] | type[NaturalKeyModel]
+
+
+class Erasure(enum.StrEnum):
+    DELETE = "delete"
+    ANONYMIZE = "anonymize"
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One table's share of a person's data."""
+
+    key: str
+    title: str
+    #: Why we hold it, in words for the person (groups "Your data").
+    purpose: str
+    model: AnyModel
+    #: Columns holding the person's id; a row is theirs when any of them matches.
+    owners: tuple[str, ...]
+    #: Columns given to the person in their export.
+    shown: tuple[str, ...]
+    #: Every other column, with the reason it is not exported.
+    withheld: Mapping[str, str]
+    erasure: Erasure
+    #: For ``ANONYMIZE``: why anything is kept at all.
+    kept_because: str = ""
+    #: For ``ANONYMIZE``: further columns blanked, besides the owner columns.
+    blanked: tuple[str, ...] = ()
+    #: Extra values for the export, derived from a row (``row, person id -> dict``).
+    derived: Callable[[Any, uuid.UUID], dict[str, Any]] | None = None
+    order_by: str = "id"
+
+    def belongs_to(self, person: uuid.UUID) -> ColumnElement[bool]:
+        return or_(*(getattr(self.model, column) == person for column in self.owners))
+
+
+#: Tables that are no holding, each with the reason. Every table is either a holding or
+#: listed here: a new table must be decided about (the registry test enforces it).
+NOT_PERSONAL: Mapping[str, str] = {
+    "alembic_version": "the database schema's revision",
+    "store_item": (
+        "sessions (a user id under a digest key, gone within 12 hours and deleted at closure) and other "
+        "short-lived caches: nothing kept, nothing to export"
+    ),
+    "throttle_counter": "attempt counters keyed by a keyed digest, never an address or name; gone within the hour",
+}
+
+
+def holdings() -> tuple[Holding, ...]:
+    """Every holding, the account itself first."""
+    from smartscheduling.accounts.personal_data import HOLDINGS as ACCOUNTS
+    from smartscheduling.audit.personal_data import HOLDINGS as AUDIT
+    from smartscheduling.mail.personal_data import HOLDINGS as MAIL
+
+    return (*ACCOUNTS, *AUDIT, *MAIL)
+
+
+def erasure_order() -> tuple[Holding, ...]:
+    """Dependents before the account row they point at."""
+    everything = holdings()
+    return (*everything[1:], everything[0])

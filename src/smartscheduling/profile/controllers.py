@@ -1,0 +1,294 @@
+"""The Profile section: every personal field editable in place, "Your data", the export
+and closing the account.
+
+Each row's "Edit" is a link to ``/profile/edit/<field>``: without JavaScript a page with
+the form (POST → 303 → ``/profile``); with htmx the same URL returns just the form,
+swapped into the row, and saving returns the row again (or the form, 422 with messages,
+409 when the profile changed meanwhile).
+"""
+
+from __future__ import annotations
+
+import datetime
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Stream
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smartscheduling.accounts.controllers import plural
+from smartscheduling.accounts.countries import countries
+from smartscheduling.accounts.identity import CurrentUser, current_user, end_every_session, log_in, log_out
+from smartscheduling.accounts.models import TokenPurpose, User
+from smartscheduling.audit.service import describe, record
+from smartscheduling.personal_data import Erasure
+from smartscheduling.profile.choices import LANGUAGES, time_zones
+from smartscheduling.profile.export import export_archive
+from smartscheduling.profile.fields import COMMUNICATION, FIELDS, Invalid, ProfileField, needs_transfer_ack
+from smartscheduling.profile.schemas import CloseAccountForm, EmailChangeForm, PasswordChangeForm
+from smartscheduling.profile.services import ProfileService, StaleProfileError, WrongPasswordError
+from smartscheduling.security.guards import requires_login
+from smartscheduling.security.passwords import password_problem
+from smartscheduling.security.throttle import Limit, Throttle
+from smartscheduling.web.forms import FormState, parse_form, render_form
+from smartscheduling.web.http import client_ip, redirect
+
+Profile = NamedDependency[ProfileService]
+Throttling = NamedDependency[Throttle]
+#: Confirming a change with the current password: no more guesses than at sign-in.
+REAUTHENTICATE = Limit("reauth", 5, timedelta(minutes=15))
+WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
+
+
+def signed_in(request: Request[Any, Any, Any]) -> CurrentUser:
+    user = current_user(request)
+    assert user is not None  # every route here is guarded by requires_login
+    return user
+
+
+def field_for(key: str) -> ProfileField:
+    if (field := FIELDS.get(key)) is None:
+        raise NotFoundException("There is no such part of the profile.")
+    return field
+
+
+class ProfileController(Controller):
+    path = "/profile"
+    guards = [requires_login]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    # --- rendering ---------------------------------------------------------------------
+
+    @staticmethod
+    def _form(
+        request: HTMXRequest, field: ProfileField, state: FormState, user: User, *, status_code: int = 200, **extra: Any
+    ) -> HTMXTemplate:
+        context = {
+            "field": field,
+            "user": user,
+            "countries": countries(),
+            "time_zones": time_zones(),
+            "languages": LANGUAGES,
+            "communication": COMMUNICATION,
+            **extra,
+        }
+        return render_form(
+            request, "profile/edit.html", "profile/partials/_form.html", state, status_code=status_code, **context
+        )
+
+    @staticmethod
+    def _saved(request: HTMXRequest, field: ProfileField, user: User, message: str) -> Response[Any]:
+        """htmx: the row again, with the message; without JavaScript: back to the page."""
+        if request.htmx:
+            return HTMXTemplate(
+                template_name="profile/partials/_row.html",
+                context={"field": field, "user": user, "message": message, "focus": True},
+            )
+        flash(request, message, category="ok")
+        return redirect(request, f"/profile#row-{field.key}")
+
+    # --- the page and its rows -----------------------------------------------------------
+
+    @get("/", name="profile")
+    async def page(self, request: HTMXRequest, profile: Profile) -> HTMXTemplate:
+        user = await profile.get(signed_in(request).id)
+        pending = await profile.pending_email_change(user.id)
+        return HTMXTemplate(
+            template_name="profile/page.html",
+            context={"user": user, "fields": FIELDS.values(), "pending_email": pending},
+        )
+
+    @get("/edit/{key:str}")
+    async def edit(self, request: HTMXRequest, key: FromPath[str], profile: Profile) -> HTMXTemplate:
+        field = field_for(key)
+        user = await profile.get(signed_in(request).id)
+        state = FormState(values={**field.initial(user), "version": str(user.profile_version)})
+        needs_ack = key == "country" and not await profile.has_acknowledged_us_transfer(user.id)
+        return self._form(request, field, state, user, needs_ack=needs_ack)
+
+    @get("/row/{key:str}")
+    async def row(self, request: HTMXRequest, key: FromPath[str], profile: Profile) -> Response[Any]:
+        """Cancel: the row as it is (htmx); without JavaScript, back to the page."""
+        field = field_for(key)
+        if not request.htmx:
+            return redirect(request, f"/profile#row-{key}")
+        user = await profile.get(signed_in(request).id)
+        context = {"field": field, "user": user, "focus": True}
+        return HTMXTemplate(template_name="profile/partials/_row.html", context=context)
+
+    @post("/edit/{key:str}")
+    async def save(
+        self, request: HTMXRequest, key: FromPath[str], profile: Profile, throttle: Throttling
+    ) -> Response[Any]:
+        field = field_for(key)
+        if key == "email":
+            return await self._change_email(request, field, profile, throttle)
+        if key == "password":
+            return await self._change_password(request, field, profile, throttle)
+        me = signed_in(request)
+        user = await profile.get(me.id)
+        data, state = parse_form(field.schema, await request.form())
+        changes: dict[str, Any] = {}
+        if data is not None and field.changes is not None:
+            try:
+                changes = field.changes(data, user)
+            except Invalid as problem:
+                state.errors.update(problem.errors)
+        needs_ack = key == "country" and not await profile.has_acknowledged_us_transfer(user.id)
+        if needs_ack and data is not None and needs_transfer_ack(data.country) and not data.transfer_ack:
+            state.errors["transfer_ack"] = "Please confirm you understand that your data is stored in the U.S."
+        if "date_of_birth" in state.errors:
+            state.values["date_of_birth"] = ""  # a refused date is not even sent back
+        if data is None or state.errors:
+            status = HTTP_422_UNPROCESSABLE_ENTITY
+            return self._form(request, field, state, user, status_code=status, needs_ack=needs_ack)
+        changes = {column: value for column, value in changes.items() if getattr(user, column) != value}
+        if not changes:
+            return self._saved(request, field, user, f"{field.label}: unchanged.")
+        try:
+            saved = await profile.update(
+                user.id,
+                version=data.version,
+                changes=changes,
+                actor_id=me.id,
+                ip=client_ip(request),
+                acknowledge_us_transfer=needs_ack and needs_transfer_ack(data.country),
+            )
+        except StaleProfileError as stale:
+            current = field.show(stale.current) or "not given"
+            state.errors["__all__"] = (
+                f"{field.label} was changed elsewhere after you opened this form (on another device?). "
+                f"It is now: {current}. Your input is still below: save again to replace it, or cancel to keep it."
+            )
+            state.values["version"] = str(stale.current.profile_version)
+            return self._form(request, field, state, stale.current, status_code=HTTP_409_CONFLICT, needs_ack=needs_ack)
+        return self._saved(request, field, saved, f"{field.label}: saved.")
+
+    async def _reauthenticate(self, throttle: Throttle, me: CurrentUser, state: FormState) -> dict[str, str] | None:
+        decision = await throttle.hit(REAUTHENTICATE, str(me.id))
+        if decision.allowed:
+            return None
+        wait = plural(decision.retry_after_minutes, "minute")
+        state.errors["__all__"] = f"Too many password attempts. Please wait {wait} and try again."
+        return {"Retry-After": str(decision.retry_after_seconds)}
+
+    async def _change_email(
+        self, request: HTMXRequest, field: ProfileField, profile: ProfileService, throttle: Throttle
+    ) -> Response[Any]:
+        me = signed_in(request)
+        user = await profile.get(me.id)
+        data, state = parse_form(EmailChangeForm, await request.form())
+        if data is not None and data.email == user.email:
+            state.errors["email"] = "That is already your address."
+        if data is None or state.errors:
+            return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        if (headers := await self._reauthenticate(throttle, me, state)) is not None:
+            return self._form(request, field, state, user, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+        try:
+            await profile.request_email_change(me.id, data.email, data.current_password, ip=client_ip(request))
+        except WrongPasswordError:
+            state.errors["current_password"] = WRONG_PASSWORD
+            return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        await throttle.reset(REAUTHENTICATE, str(me.id))
+        message = (
+            f"We sent a link to {data.email}. Your address changes when you open it; until then it stays {user.email}."
+        )
+        return self._saved(request, field, user, message)
+
+    async def _change_password(
+        self, request: HTMXRequest, field: ProfileField, profile: ProfileService, throttle: Throttle
+    ) -> Response[Any]:
+        me = signed_in(request)
+        user = await profile.get(me.id)
+        data, state = parse_form(PasswordChangeForm, await request.form())
+        if data is not None and (problem := password_problem(data.new_password, user.email)):
+            state.errors["new_password"] = problem
+        if data is None or state.errors:
+            return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        if (headers := await self._reauthenticate(throttle, me, state)) is not None:
+            return self._form(request, field, state, user, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+        try:
+            user = await profile.change_password(me.id, data.current_password, data.new_password, ip=client_ip(request))
+        except WrongPasswordError:
+            state.errors["current_password"] = WRONG_PASSWORD
+            return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        await throttle.reset(REAUTHENTICATE, str(me.id))
+        await end_every_session(request, me.id)
+        log_in(request, user)  # this device stays signed in, under a new session id
+        return self._saved(request, field, user, "Password changed. Every other device is now signed out.")
+
+    # --- "Your data", export, closing ------------------------------------------------------
+
+    @get("/data", name="your-data")
+    async def data(self, request: HTMXRequest, profile: Profile) -> HTMXTemplate:
+        dashboard = await profile.dashboard(signed_in(request).id)
+        context = {"dashboard": dashboard, "Erasure": Erasure, "describe": describe}
+        return HTMXTemplate(template_name="profile/data.html", context=context)
+
+    @post("/export")
+    async def export(self, request: HTMXRequest, profile: Profile, db_engine: NamedDependency[AsyncEngine]) -> Stream:
+        me = signed_in(request)
+        record(profile.session, "profile.exported", actor_id=me.id, subject_id=me.id, ip=client_ip(request))
+        await profile.session.commit()
+        today = datetime.datetime.now(datetime.UTC).date().isoformat()
+        return Stream(
+            export_archive(db_engine, me.id, me.name),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="smartscheduling-my-data-{today}.zip"',
+                "Cache-Control": "no-store",
+            },
+            status_code=200,
+        )
+
+    @get("/close")
+    async def close_page(self, request: HTMXRequest) -> HTMXTemplate:
+        return render_form(request, "profile/close.html", "profile/partials/_close_form.html", FormState())
+
+    @post("/close")
+    async def close(self, request: HTMXRequest, profile: Profile, throttle: Throttling) -> Response[Any]:
+        me = signed_in(request)
+        data, state = parse_form(CloseAccountForm, await request.form())
+        page = ("profile/close.html", "profile/partials/_close_form.html")
+        if data is None:
+            return render_form(request, *page, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        if (headers := await self._reauthenticate(throttle, me, state)) is not None:
+            return render_form(request, *page, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+        try:
+            await profile.close_account(me.id, data.current_password, ip=client_ip(request))
+        except WrongPasswordError:
+            state.errors["current_password"] = WRONG_PASSWORD
+            return render_form(request, *page, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        await end_every_session(request, me.id)
+        log_out(request)
+        flash(request, "Your account is closed and your data erased. We sent a confirmation by e-mail.", "ok")
+        return redirect(request, "/")
+
+
+class EmailChangeController(Controller):
+    """The link sent to a new address; it works without being signed in."""
+
+    path = "/profile/email/confirm"
+    include_in_schema = False
+
+    @get("/{token:str}")
+    async def show(self, token: FromPath[str], profile: Profile) -> HTMXTemplate:
+        if await profile.valid_token(token, TokenPurpose.CHANGE_EMAIL) is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        return HTMXTemplate(template_name="profile/email_confirm.html", context={"token": token})
+
+    @post("/{token:str}")
+    async def confirm(self, request: HTMXRequest, token: FromPath[str], profile: Profile) -> Response[Any]:
+        user = await profile.confirm_email_change(token, ip=client_ip(request))
+        if user is None:
+            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+        flash(request, "Your new e-mail address is confirmed and in use.", "ok")
+        me = current_user(request)
+        return redirect(request, "/profile#row-email" if me and me.id == user.id else "/login")

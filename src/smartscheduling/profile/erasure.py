@@ -1,0 +1,37 @@
+"""Erasing a person: every holding in the registry, deleted or anonymized as it declares.
+
+Runs inside the caller's transaction: closing an account is all or nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartscheduling.personal_data import Erasure, erasure_order
+
+
+async def erase_person(session: AsyncSession, person: uuid.UUID) -> dict[str, int]:
+    """Rows affected per holding (dependents first, the account row last)."""
+    affected: dict[str, int] = {}
+    for holding in erasure_order():
+        model = holding.model
+        if holding.erasure is Erasure.DELETE:
+            result = await session.execute(
+                delete(model).where(holding.belongs_to(person)).execution_options(synchronize_session=False)
+            )
+            affected[holding.key] = result.rowcount or 0
+            continue
+        count = 0
+        for column in holding.owners:
+            result = await session.execute(
+                update(model)
+                .where(getattr(model, column) == person)
+                .values({column: None, **dict.fromkeys(holding.blanked)})
+                .execution_options(synchronize_session=False)
+            )
+            count += result.rowcount or 0
+        affected[holding.key] = count
+    return affected

@@ -1,0 +1,263 @@
+"""The Profile section's rules: no lost updates, re-authentication for what matters,
+closure that erases everything the registry lists. Each public method is one unit of
+work and writes its audit events in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import aliased
+
+from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, Role, TokenPurpose, User
+from smartscheduling.accounts.services import AccountService
+from smartscheduling.audit.models import AuditEvent
+from smartscheduling.audit.service import record
+from smartscheduling.db import utcnow
+from smartscheduling.mail.outbox import enqueue
+from smartscheduling.personal_data import Holding, holdings
+from smartscheduling.policies.text import US_TRANSFER_NOTICE_VERSION
+from smartscheduling.profile.erasure import erase_person
+
+CHANGE_EMAIL_LIFETIME = timedelta(hours=24)
+SIGN_IN_ACTIONS = ("auth.login", "auth.login_failed", "auth.login_refused", "auth.logout")
+
+
+class StaleProfileError(Exception):
+    """The profile changed since the form was opened; ``current`` is how it is now."""
+
+    def __init__(self, current: User) -> None:
+        super().__init__("the profile changed since the form was opened")
+        self.current = current
+
+
+class WrongPasswordError(Exception):
+    """The current password given to confirm a change did not match."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingSummary:
+    holding: Holding
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    occurred_at: Any
+    action: str
+    details: dict[str, Any]
+    actor_name: str
+    actor_role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    user: User
+    holdings: Sequence[HoldingSummary]
+    sign_ins: Sequence[AuditEvent]
+    acknowledgements: Sequence[PolicyAcknowledgement]
+    access_log: Sequence[AccessEntry]
+
+
+class ProfileService(AccountService):
+    """Builds on the account rules (tokens, mail, password checks)."""
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        user = await self.session.get(User, user_id, populate_existing=True)
+        if user is None:
+            raise NotFoundException("There is no such account.")
+        return user
+
+    async def _confirm_password(self, user: User, password: str, *, ip: str | None) -> None:
+        matches, new_hash = await self.hasher.verify_and_update(password, user.password_hash)
+        if not matches:
+            record(self.session, "profile.password_check_failed", actor_id=user.id, subject_id=user.id, ip=ip)
+            await self.session.commit()
+            raise WrongPasswordError
+        if new_hash is not None:
+            user.password_hash = new_hash
+
+    async def update(
+        self,
+        user_id: uuid.UUID,
+        *,
+        version: int,
+        changes: dict[str, Any],
+        actor_id: uuid.UUID,
+        ip: str | None,
+        acknowledge_us_transfer: bool = False,
+    ) -> User:
+        """Save ``changes`` only if the profile is still at ``version``; else
+        :class:`StaleProfileError` with the current values, and nothing is written."""
+        saved = await self.session.scalar(
+            update(User)
+            .where(User.id == user_id, User.profile_version == version)
+            .values(**changes, profile_version=User.profile_version + 1, updated_at=utcnow())
+            .returning(User.profile_version)
+            .execution_options(synchronize_session=False)
+        )
+        if saved is None:
+            await self.session.rollback()
+            raise StaleProfileError(await self.get(user_id))
+        if acknowledge_us_transfer:
+            self.session.add(
+                PolicyAcknowledgement(
+                    user_id=user_id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="profile"
+                )
+            )
+        # Which fields changed and by whom — never their old or new values.
+        record(self.session, "profile.updated", actor_id=actor_id, subject_id=user_id, ip=ip, fields=sorted(changes))
+        await self.session.commit()
+        return await self.get(user_id)
+
+    async def has_acknowledged_us_transfer(self, user_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(PolicyAcknowledgement)
+            .where(PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == "us_transfer")
+        )
+        return bool(found)
+
+    # --- e-mail address ---------------------------------------------------------------
+
+    async def request_email_change(self, user_id: uuid.UUID, new_email: str, password: str, *, ip: str | None) -> None:
+        """Send a confirmation link to the new address and tell the old one. Nothing
+        changes until the link is opened."""
+        user = await self.get(user_id)
+        await self._confirm_password(user, password, ip=ip)
+        taken = await self.users.get_one_or_none(email=new_email)
+        if taken is not None and taken.id != user.id:
+            # The other account's owner learns someone tried; the requester learns nothing.
+            enqueue(
+                self.session, "email_change_address_taken", to=new_email, user_id=taken.id, context={"name": taken.name}
+            )
+        else:
+            raw = self._issue_token(user, TokenPurpose.CHANGE_EMAIL, CHANGE_EMAIL_LIFETIME, email=new_email)
+            enqueue(
+                self.session,
+                "email_change_confirm",
+                to=new_email,
+                user_id=user.id,
+                context={"name": user.name, "url": self._url(f"/profile/email/confirm/{raw}"), "hours": 24},
+            )
+        self._mail(user, "email_change_requested", new_email=new_email, reset_url=self._url("/password/forgot"))
+        record(self.session, "profile.email_change_requested", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.session.commit()
+
+    async def confirm_email_change(self, raw: str, *, ip: str | None) -> User | None:
+        consumed = await self._consume_token(raw, TokenPurpose.CHANGE_EMAIL)
+        user = await self.session.get(User, consumed[0]) if consumed else None
+        if user is None or consumed is None or consumed[1] is None:
+            await self.session.commit()
+            return None
+        new_email, old_email = consumed[1], user.email
+        if await self.users.get_one_or_none(email=new_email) is not None:
+            await self.session.commit()  # the address was taken meanwhile: the link is spent
+            return None
+        user.email = new_email
+        user.email_verified_at = utcnow()
+        user.profile_version += 1
+        enqueue(
+            self.session,
+            "email_changed",
+            to=old_email,
+            user_id=user.id,
+            context={"name": user.name, "new_email": new_email, "reset_url": self._url("/password/forgot")},
+        )
+        record(self.session, "profile.updated", actor_id=user.id, subject_id=user.id, ip=ip, fields=["email"])
+        await self.session.commit()
+        return user
+
+    # --- password ------------------------------------------------------------------------
+
+    async def change_password(self, user_id: uuid.UUID, current: str, new: str, *, ip: str | None) -> User:
+        """Set the new password and raise the session epoch: every other session ends."""
+        user = await self.get(user_id)
+        await self._confirm_password(user, current, ip=ip)
+        user.password_hash = await self.hasher.hash(new)
+        user.session_epoch += 1
+        self._mail(user, "password_changed", reset_url=self._url("/password/forgot"))
+        record(self.session, "auth.password_changed", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.session.commit()
+        return user
+
+    # --- closing the account ------------------------------------------------------------
+
+    async def close_account(self, user_id: uuid.UUID, password: str, *, ip: str | None) -> dict[str, int]:
+        """Erase every holding in one transaction — all of it or, on any failure, none —
+        and send a confirmation to the address held until now (the outbox erases it
+        after delivery; the message is linked to nobody)."""
+        user = await self.get(user_id)
+        await self._confirm_password(user, password, ip=ip)
+        name, address = user.name, user.email
+        try:
+            affected = await erase_person(self.session, user.id)
+            self.session.expunge(user)
+            enqueue(self.session, "account_closed", to=address, context={"name": name})
+            record(self.session, "account.closed", ip=ip)  # no subject: there is nobody to point at
+            await self.session.commit()
+        except BaseException:
+            # At once, not when the request ends: until then the erasure's locks would
+            # hold up everything else, the error page included.
+            await self.session.rollback()
+            raise
+        return affected
+
+    # --- "Your data" ----------------------------------------------------------------------
+
+    async def dashboard(self, user_id: uuid.UUID) -> Dashboard:
+        user = await self.get(user_id)
+        summaries = []
+        for holding in holdings():
+            count = await self.session.scalar(
+                select(func.count()).select_from(holding.model).where(holding.belongs_to(user_id))
+            )
+            summaries.append(HoldingSummary(holding, count or 0))
+        sign_ins = await self.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_id == user_id, AuditEvent.action.in_(SIGN_IN_ACTIONS))
+            .order_by(AuditEvent.occurred_at.desc())
+            .limit(20)
+        )
+        acknowledgements = await self.session.scalars(
+            select(PolicyAcknowledgement)
+            .where(PolicyAcknowledgement.user_id == user_id)
+            .order_by(PolicyAcknowledgement.acknowledged_at.desc())
+        )
+        actor = aliased(User)
+        access = await self.session.execute(
+            select(AuditEvent.occurred_at, AuditEvent.action, AuditEvent.details, actor.name, actor.role)
+            .join(actor, actor.id == AuditEvent.actor_id)
+            .where(and_(AuditEvent.subject_id == user_id, AuditEvent.actor_id != user_id))
+            .order_by(AuditEvent.occurred_at.desc())
+            .limit(100)
+        )
+        return Dashboard(
+            user=user,
+            holdings=summaries,
+            sign_ins=list(sign_ins),
+            acknowledgements=list(acknowledgements),
+            access_log=[
+                AccessEntry(occurred_at, action, details, name, Role(role))
+                for occurred_at, action, details, name, role in access
+            ],
+        )
+
+    async def pending_email_change(self, user_id: uuid.UUID) -> str | None:
+        return await self.session.scalar(
+            select(AccountToken.email)
+            .where(
+                AccountToken.user_id == user_id,
+                AccountToken.purpose == TokenPurpose.CHANGE_EMAIL,
+                AccountToken.used_at.is_(None),
+                AccountToken.expires_at > utcnow(),
+            )
+            .order_by(AccountToken.created_at.desc())
+            .limit(1)
+        )
