@@ -10,14 +10,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -32,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.app import create_app
 from smartscheduling.config import Settings
+from smartscheduling.consent.firewall import UNDECLARED_COOKIE
+from smartscheduling.consent.registry import declared
 from smartscheduling.db import create_engine, metadata, run_alembic, utcnow
 from smartscheduling.mail.delivery import DeliveryReport, SmtpSender, deliver_due
 from smartscheduling.security import passwords
@@ -195,6 +199,43 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 PASSWORD = "correct horse battery staple"
 
 
+# --- every cookie is declared --------------------------------------------------------
+
+
+class _UndeclaredCookies(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.names: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == UNDECLARED_COOKIE:
+            self.names.append(record.fields["cookie"])  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def every_cookie_is_declared(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fails any test in which the app tried to set a cookie missing from the cookie
+    registry (the firewall drops and logs it), or a client received one anyway."""
+    watcher = _UndeclaredCookies()
+    consent_log = logging.getLogger("smartscheduling.consent")
+    consent_log.addHandler(watcher)
+    received: list[str] = []
+    send = httpx.AsyncClient.send
+
+    async def watched_send(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> httpx.Response:
+        response = await send(self, *args, **kwargs)
+        received.extend(header.split("=", 1)[0] for header in response.headers.get_list("set-cookie"))
+        return response
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", watched_send)
+    yield
+    consent_log.removeHandler(watcher)
+    if request.node.get_closest_marker("undeclared_cookies_expected"):
+        return
+    undeclared = sorted({*watcher.names, *(name for name in received if declared(name) is None)})
+    assert not undeclared, f"cookies not declared in smartscheduling.consent.registry.COOKIES: {undeclared}"
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """One real PBKDF2 hash of PASSWORD, computed once: users made by tests share it."""
@@ -328,17 +369,22 @@ async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIter
         await process.wait()
 
 
-@pytest.fixture(scope="session")
-async def live_server(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    var_dir = tmp_path_factory.mktemp("live-var")
-    env = {
+def live_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a development server on the test database."""
+    return {
         "APP_ENV": "development",
-        "DATABASE_URL": migrated_url,
+        "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "VAR_DIR": str(var_dir),
         "EMBEDDED_WORKER": "false",  # tests deliver the outbox themselves, deterministically
+        **extra,
     }
-    async with serve(env, var_dir / "server.log") as server:
+
+
+@pytest.fixture(scope="session")
+async def live_server(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    var_dir = tmp_path_factory.mktemp("live-var")
+    async with serve(live_env(migrated_url, var_dir), var_dir / "server.log") as server:
         yield server
 
 
@@ -376,7 +422,7 @@ def javascript(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-async def page(browser: object, live_url: str, javascript: bool) -> AsyncIterator[object]:
+async def page(browser: object, live_server: LiveServer, live_url: str, javascript: bool) -> AsyncIterator[object]:
     """A fresh browser context (no cookies) on the live server; fails the test on any
     console error, e.g. a Content-Security-Policy violation. ("Failed to load resource"
     is Chromium's note on any 4xx/5xx answer: tests assert those statuses themselves.)"""
@@ -393,5 +439,10 @@ async def page(browser: object, live_url: str, javascript: bool) -> AsyncIterato
     )
     tab.on("pageerror", lambda error: problems.append(str(error)))
     yield tab
+    cookies = [cookie["name"] for cookie in await context.cookies()]
     await context.close()
     assert not problems, f"browser console errors: {problems}"
+    undeclared = [name for name in cookies if declared(name) is None]
+    assert not undeclared, f"the browser holds cookies not declared in the registry: {undeclared}"
+    server_log = await asyncio.to_thread(live_server.log.read_text, errors="replace")
+    assert UNDECLARED_COOKIE not in server_log, "the live server tried to set an undeclared cookie (see its log)"

@@ -41,7 +41,9 @@ async def test_privacy_policy_is_readable_and_navigable(page: Page) -> None:
     await expect(page).to_have_url(re.compile(r"/privacy$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Privacy Policy")
     headings = [section.heading for section in shipped_policy().sections if section.heading]
-    await expect(page.get_by_role("heading", level=2).filter(has_not_text="On this page")).to_have_text(headings)
+    await expect(
+        page.get_by_role("main").get_by_role("heading", level=2).filter(has_not_text="On this page")
+    ).to_have_text(headings)
     await (
         page.get_by_role("navigation", name="On this page")
         .get_by_role("link", name="Storage of Personal Information")

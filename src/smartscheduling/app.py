@@ -28,6 +28,10 @@ from smartscheduling.accounts.controllers import (
 from smartscheduling.accounts.identity import SESSION_USER, IdentityMiddleware
 from smartscheduling.accounts.services import AccountService
 from smartscheduling.config import STATIC_DIR, Settings, get_settings
+from smartscheduling.consent.controllers import ConsentController, CookiesController, DisplayController, analytics
+from smartscheduling.consent.firewall import CookieFirewall
+from smartscheduling.consent.registry import cookie_name
+from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
 from smartscheduling.policies.controllers import PolicyController
@@ -58,7 +62,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     """
     return CSRFConfig(
         secret=settings.secret_key,
-        cookie_name="__Host-csrftoken" if settings.is_production else "csrftoken",
+        cookie_name=cookie_name("csrftoken", settings),
         cookie_secure=settings.is_production,
         cookie_httponly=False,
         cookie_samesite="lax",
@@ -68,7 +72,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 
 def session_config(settings: Settings) -> SessionConfig:
     return SessionConfig(
-        key="__Host-session" if settings.is_production else "session",
+        key=cookie_name("session", settings),
         secure=settings.is_production,
         httponly=True,
         samesite="lax",
@@ -95,6 +99,10 @@ def shared_stores(
 
 async def provide_accounts(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
     return AccountService(db_session, state.settings, state.hasher)
+
+
+async def provide_consent(db_session: NamedDependency[AsyncSession]) -> ConsentService:
+    return ConsentService(db_session)
 
 
 async def provide_profile(db_session: NamedDependency[AsyncSession], state: State) -> ProfileService:
@@ -138,6 +146,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PasswordController,
             ProfileController,
             EmailChangeController,
+            CookiesController,
+            ConsentController,
+            DisplayController,
+            analytics,
             healthz,
             readyz,
             static_router,
@@ -154,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "accounts": Provide(provide_accounts),
             "profile": Provide(provide_profile),
+            "consent_service": Provide(provide_consent),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
         },
         template_config=templates,
@@ -173,8 +186,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Litestar's middleware runs for matched routes only; these must see every response
     # (404s, 405s, static files), so they wrap the whole ASGI handler. Outermost first:
-    # the log line covers redirects, and redirects carry the security headers too.
-    edge = app.asgi_handler
+    # the log line covers redirects, and redirects carry the security headers too; no
+    # cookie leaves without passing the consent firewall.
+    edge = CookieFirewall(app.asgi_handler, settings, engine, lambda: settings.cookie_policy_version)
     if settings.is_production:
         edge = HttpsRedirectMiddleware(edge, origin=settings.base_origin)
     edge = SecurityHeadersMiddleware(edge, hsts=settings.is_production)

@@ -29,6 +29,7 @@ MIN_SECRET_DISTINCT_CHARS = 10
 #: The iteration count the privacy policy's PBKDF2 promise rests on; settings may only raise it.
 MIN_PASSWORD_ITERATIONS = 1_200_000
 MAX_SESSION_HOURS = 24 * 30
+MAX_CONSENT_MONTHS = 13
 
 
 class ConfigError(Exception):
@@ -55,6 +56,10 @@ class Settings:
     password_hash_concurrency: int = max(1, (os.cpu_count() or 2) // 2)
     mail_from: str = "Smart Scheduling <no-reply@smartscheduling.com>"
     embedded_worker: bool = False
+    #: Ask for cookie consent again after this many months (never above 13).
+    consent_max_age_months: int = 12
+    #: The cookie policy's version; a higher one brings the consent banner back.
+    cookie_policy_version: int = 1
 
     @property
     def is_production(self) -> bool:
@@ -123,6 +128,8 @@ class Settings:
             # Development runs the outbox worker inside the web process; production runs
             # `smartscheduling worker` (the Procfile's worker) instead.
             embedded_worker=_bool(env, "EMBEDDED_WORKER", default=not production),
+            consent_max_age_months=_int(env, "CONSENT_MAX_AGE_MONTHS", default=12, minimum=1),
+            cookie_policy_version=_int(env, "COOKIE_POLICY_VERSION", default=1, minimum=1),
         )
         settings.validate()
         return settings
@@ -141,6 +148,9 @@ class Settings:
             raise ConfigError(msg)
         if self.session_idle_minutes > self.session_max_hours * 60:
             msg = "SESSION_IDLE_MINUTES must not exceed SESSION_MAX_HOURS"
+            raise ConfigError(msg)
+        if self.consent_max_age_months > MAX_CONSENT_MONTHS:
+            msg = f"CONSENT_MAX_AGE_MONTHS must be at most {MAX_CONSENT_MONTHS}: consent must be renewed within that"
             raise ConfigError(msg)
         if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
             msg = "SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465"

@@ -11,6 +11,7 @@ The schema comes only from Alembic revisions in ``migrations/``.
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from advanced_alchemy.types import GUID
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import JSON, event, make_url
+from sqlalchemy import JSON, Enum, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -39,6 +42,8 @@ __all__ = (
     "is_sqlite",
     "metadata",
     "run_alembic",
+    "text_enum",
+    "upsert_insert",
     "utcnow",
 )
 
@@ -52,6 +57,17 @@ metadata = orm_registry.metadata
 #: JSON, stored as JSONB on PostgreSQL. (advanced-alchemy's JsonB type fails to attach to a
 #: table under SQLAlchemy 2.1: it calls the removed ``util.portable_instancemethod``.)
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def text_enum(enum_type: type[enum.Enum], name: str, length: int = 32) -> Enum:
+    """An enum stored as its values in text with a CHECK constraint: portable across
+    PostgreSQL and SQLite, and a new member needs no ``ALTER TYPE``."""
+    return Enum(enum_type, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+def upsert_insert(engine: AsyncEngine) -> Callable[..., Any]:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_update`` on both databases."""
+    return pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
 
 def utcnow() -> datetime.datetime:

@@ -64,6 +64,7 @@ NOT_PERSONAL: Mapping[str, str] = {
         "sessions (a user id under a digest key, gone within 12 hours and deleted at closure) and other "
         "short-lived caches: nothing kept, nothing to export"
     ),
+    "page_view_count": "page views per day and page, counted without any trace of who viewed them",
     "throttle_counter": "attempt counters keyed by a keyed digest, never an address or name; gone within the hour",
 }
 
@@ -72,9 +73,10 @@ def holdings() -> tuple[Holding, ...]:
     """Every holding, the account itself first."""
     from smartscheduling.accounts.personal_data import HOLDINGS as ACCOUNTS
     from smartscheduling.audit.personal_data import HOLDINGS as AUDIT
+    from smartscheduling.consent.personal_data import HOLDINGS as CONSENT
     from smartscheduling.mail.personal_data import HOLDINGS as MAIL
 
-    return (*ACCOUNTS, *AUDIT, *MAIL)
+    return (*ACCOUNTS, *CONSENT, *AUDIT, *MAIL)
 
 
 def erasure_order() -> tuple[Holding, ...]:

@@ -150,8 +150,10 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
     await post_form(
         client, "/profile/edit/email", {"version": "2", "email": "bruno.new@example.com", "current_password": PASSWORD}
     )
+    await post_form(client, "/consent", {"choice": "reject-all", "next": "/"})
     await post_form(client, "/logout", {})
     await sign_in(client, user.email)
+    await post_form(client, "/consent", {"choice": "custom", "categories": "preferences", "next": "/"})
     await post_form(client, "/profile/edit/time_zone", {"version": "1", "time_zone": "Europe/Paris"})
     await post_form(
         client,

@@ -22,6 +22,7 @@ from smartscheduling.accounts.identity import current_user, end_every_session, l
 from smartscheduling.accounts.models import TokenPurpose
 from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm, is_minor
 from smartscheduling.accounts.services import AccountService, LoginFailure
+from smartscheduling.consent.decision import state_of
 from smartscheduling.security.guards import requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Decision, Limit, Throttle
@@ -165,7 +166,10 @@ class AuthController(Controller):
             worst = by_ip if not by_ip.allowed else by_account
             headers = too_many(state, worst, "sign-in attempts")
             return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
-        result = await accounts.authenticate(data.email, data.password, ip=ip)
+        consent = state_of(request.scope)
+        result = await accounts.authenticate(
+            data.email, data.password, ip=ip, consent_id=consent.consent_id if consent else None
+        )
         if result.user is None:
             state.errors["__all__"] = SUSPENDED if result.failure is LoginFailure.SUSPENDED else NO_MATCH
             return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)

@@ -6,10 +6,10 @@ import datetime
 import enum
 import uuid
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartscheduling.db import AuditedModel, Model, utcnow
+from smartscheduling.db import AuditedModel, Model, text_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -28,11 +28,6 @@ class AccountStatus(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
-def _enum(enum_type: type[enum.Enum], name: str) -> Enum:
-    """Stored as text with a CHECK constraint: portable across PostgreSQL and SQLite."""
-    return Enum(enum_type, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-
-
 class User(AuditedModel):
     __tablename__ = "user_account"
     __pii_columns__ = frozenset(
@@ -43,8 +38,10 @@ class User(AuditedModel):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.CLIENT)
-    status: Mapped[AccountStatus] = mapped_column(_enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE)
+    role: Mapped[Role] = mapped_column(text_enum(Role, "role"), default=Role.CLIENT)
+    status: Mapped[AccountStatus] = mapped_column(
+        text_enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE
+    )
     #: Only ever an adult's date: a refused (under-18) date is never stored.
     date_of_birth: Mapped[datetime.date | None] = mapped_column(default=None)
     #: ISO 3166-1 alpha-2.
@@ -88,7 +85,7 @@ class AccountToken(Model):
     __table_args__ = (Index("ix_account_token_user_purpose", "user_id", "purpose"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "token_purpose"))
+    purpose: Mapped[TokenPurpose] = mapped_column(text_enum(TokenPurpose, "token_purpose"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The address the token proves control of (verification links).
     email: Mapped[str | None] = mapped_column(String(254), default=None)

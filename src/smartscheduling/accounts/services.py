@@ -31,6 +31,7 @@ from smartscheduling.accounts.models import (
 from smartscheduling.accounts.schemas import SignupForm
 from smartscheduling.audit.service import record
 from smartscheduling.config import Settings
+from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import utcnow
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.policies.text import PRIVACY_POLICY_VERSION, US_TRANSFER_NOTICE_VERSION
@@ -200,9 +201,12 @@ class AccountService:
 
     # --- login -------------------------------------------------------------------------
 
-    async def authenticate(self, email: str, password: str, *, ip: str | None) -> LoginResult:
+    async def authenticate(
+        self, email: str, password: str, *, ip: str | None, consent_id: str | None = None
+    ) -> LoginResult:
         """One password hash whatever happens, so timing reveals nothing. A matching login
-        whose hash is below the current iteration policy is re-hashed and saved."""
+        whose hash is below the current iteration policy is re-hashed and saved, and the
+        browser's anonymous cookie-consent decisions (``consent_id``) become the user's."""
         user = await self.users.get_one_or_none(email=email)
         if user is None:
             await self.hasher.burn(password)
@@ -222,6 +226,8 @@ class AccountService:
             user.password_hash = new_hash
             record(self.session, "auth.password_rehashed", actor_id=user.id, subject_id=user.id)
         record(self.session, "auth.login", actor_id=user.id, subject_id=user.id, ip=ip)
+        if consent_id:
+            await ConsentService(self.session).link(consent_id, user.id)
         await self.session.commit()
         return LoginResult(user)
 

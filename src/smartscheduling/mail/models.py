@@ -8,10 +8,10 @@ import datetime
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartscheduling.db import AuditedModel, utcnow
+from smartscheduling.db import AuditedModel, text_enum, utcnow
 
 
 class OutboxStatus(enum.StrEnum):
@@ -37,13 +37,7 @@ class OutboxMessage(AuditedModel):
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(
-            OutboxStatus,
-            name="outbox_status",
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        text_enum(OutboxStatus, "outbox_status", length=16),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

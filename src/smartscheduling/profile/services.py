@@ -19,6 +19,8 @@ from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement,
 from smartscheduling.accounts.services import AccountService
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import record
+from smartscheduling.consent.models import ConsentRecord
+from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import utcnow
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Holding, holdings
@@ -62,6 +64,7 @@ class Dashboard:
     holdings: Sequence[HoldingSummary]
     sign_ins: Sequence[AuditEvent]
     acknowledgements: Sequence[PolicyAcknowledgement]
+    cookie_consents: Sequence[ConsentRecord]
     access_log: Sequence[AccessEntry]
 
 
@@ -243,6 +246,7 @@ class ProfileService(AccountService):
             holdings=summaries,
             sign_ins=list(sign_ins),
             acknowledgements=list(acknowledgements),
+            cookie_consents=await ConsentService(self.session).history(consent_id=None, user_id=user_id),
             access_log=[
                 AccessEntry(occurred_at, action, details, name, Role(role))
                 for occurred_at, action, details, name, role in access

@@ -17,11 +17,9 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy import case
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartscheduling.db import utcnow
+from smartscheduling.db import upsert_insert, utcnow
 from smartscheduling.security.models import ThrottleCounter
 
 
@@ -56,7 +54,7 @@ class CounterBackend(Protocol):
 class SqlCounters:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert = upsert_insert(engine)
 
     async def hit(self, key: str, window: timedelta) -> tuple[int, int]:
         now = utcnow()

@@ -14,6 +14,10 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
 from smartscheduling.config import STATIC_DIR, TEMPLATES_DIR, Settings
+from smartscheduling.consent.decision import ConsentState, state_of
+from smartscheduling.consent.display import text_size
+from smartscheduling.consent.models import consent_method_label
+from smartscheduling.consent.registry import Category
 
 SITE_NAME = "Smart Scheduling"
 CONTACT_EMAIL = "info@smartscheduling.com"
@@ -47,6 +51,11 @@ def _pop_flashes(context: Mapping[str, Any]) -> list[dict[str, str]]:
     return session.pop("_messages", []) if isinstance(session, dict) else []
 
 
+def _consent_state(context: Mapping[str, Any]) -> ConsentState:
+    """The visitor's consent, as the cookie firewall read it for this request."""
+    return state_of(context["request"].scope) or ConsentState(decision=None, gpc=False)
+
+
 def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
@@ -63,5 +72,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         # Both also work on pages no route matched (404s), which get no session or user.
         engine.register_template_callable("current_user", lambda context: context["request"].scope.get("user"))
         engine.register_template_callable("get_flashes", _pop_flashes)
+        engine.register_template_callable("consent_state", _consent_state)
+        engine.register_template_callable("text_size", text_size)
+        env.globals.update(Category=Category, consent_method_label=consent_method_label)
 
     return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)
