@@ -23,6 +23,12 @@ from smartscheduling.db import AuditedModel, Model, NaturalKeyModel
 AnyModel = type[AuditedModel] | type[Model] | type[NaturalKeyModel]
 
 
+#: The reason a database's own bookkeeping columns (``id``, ``sa_orm_sentinel``) are not exported.
+INTERNAL = "internal bookkeeping of the database, never about you"
+#: The reason a ``user_id`` column is not exported: the account's id is, once.
+YOUR_ACCOUNT_ID = "your account's id (shown above)"
+
+
 class Erasure(enum.StrEnum):
     DELETE = "delete"
     ANONYMIZE = "anonymize"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
-from smartscheduling.personal_data import Erasure, Holding
-
-INTERNAL = "internal bookkeeping of the database, never about you"
+from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
 
 HOLDINGS = (
     Holding(
@@ -34,7 +32,7 @@ HOLDINGS = (
         model=PolicyAcknowledgement,
         owners=("user_id",),
         shown=("document", "version", "context", "acknowledged_at"),
-        withheld={"id": INTERNAL, "user_id": "your account's id (shown above)", "sa_orm_sentinel": INTERNAL},
+        withheld={"id": INTERNAL, "user_id": YOUR_ACCOUNT_ID, "sa_orm_sentinel": INTERNAL},
         erasure=Erasure.DELETE,
         order_by="acknowledged_at",
     ),
@@ -47,7 +45,7 @@ HOLDINGS = (
         shown=("purpose", "email", "created_at", "expires_at", "used_at"),
         withheld={
             "id": INTERNAL,
-            "user_id": "your account's id (shown above)",
+            "user_id": YOUR_ACCOUNT_ID,
             "token_hash": "a keyed digest of the link: useless without the link itself",
             "sa_orm_sentinel": INTERNAL,
         },

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from smartscheduling.audit.models import AuditEvent
-from smartscheduling.personal_data import Erasure, Holding
+from smartscheduling.personal_data import INTERNAL, Erasure, Holding
 
 
 def _by(event: Any, person: uuid.UUID) -> dict[str, str]:
@@ -24,10 +24,10 @@ HOLDINGS = (
         owners=("subject_id", "actor_id"),
         shown=("occurred_at", "action", "ip_prefix", "details"),
         withheld={
-            "id": "internal bookkeeping of the database, never about you",
+            "id": INTERNAL,
             "actor_id": "who acted: given as 'by'",
             "subject_id": "whose data it was: you (staff: the people they served, not yours to export)",
-            "sa_orm_sentinel": "internal bookkeeping of the database, never about you",
+            "sa_orm_sentinel": INTERNAL,
         },
         erasure=Erasure.ANONYMIZE,
         kept_because=(

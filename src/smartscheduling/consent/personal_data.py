@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from smartscheduling.consent.models import ConsentRecord
-from smartscheduling.personal_data import Erasure, Holding
-
-INTERNAL = "internal bookkeeping of the database, never about you"
+from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
 
 HOLDINGS = (
     Holding(
@@ -15,7 +13,7 @@ HOLDINGS = (
         model=ConsentRecord,
         owners=("user_id",),
         shown=("decided_at", "consent_id", "method", "preferences", "analytics", "gpc", "policy_version"),
-        withheld={"id": INTERNAL, "user_id": "your account's id (shown above)", "sa_orm_sentinel": INTERNAL},
+        withheld={"id": INTERNAL, "user_id": YOUR_ACCOUNT_ID, "sa_orm_sentinel": INTERNAL},
         erasure=Erasure.DELETE,
         order_by="decided_at",
     ),

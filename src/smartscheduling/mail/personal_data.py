@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smartscheduling.mail.models import OutboxMessage
-from smartscheduling.personal_data import Erasure, Holding
+from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
 
 BOOKKEEPING = "delivery bookkeeping"
 
@@ -16,8 +16,8 @@ HOLDINGS = (
         owners=("user_id",),
         shown=("kind", "subject", "to_address", "status", "created_at", "sent_at", "last_error"),
         withheld={
-            "id": "internal bookkeeping of the database, never about you",
-            "user_id": "your account's id (shown above)",
+            "id": INTERNAL,
+            "user_id": YOUR_ACCOUNT_ID,
             "body_text": "the message itself, which holds single-use links; erased once delivered",
             "body_html": "the message itself, which holds single-use links; erased once delivered",
             "attempts": BOOKKEEPING,
@@ -25,7 +25,7 @@ HOLDINGS = (
             "locked_until": BOOKKEEPING,
             "dedupe_key": BOOKKEEPING,
             "updated_at": BOOKKEEPING,
-            "sa_orm_sentinel": "internal bookkeeping of the database, never about you",
+            "sa_orm_sentinel": INTERNAL,
         },
         erasure=Erasure.DELETE,
         order_by="created_at",
