@@ -28,7 +28,7 @@ from alembic import command
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
-from sqlalchemy import delete, make_url, text
+from sqlalchemy import delete, insert, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import Role, User
@@ -38,6 +38,8 @@ from smartscheduling.consent.firewall import UNDECLARED_COOKIE
 from smartscheduling.consent.registry import declared
 from smartscheduling.db import create_engine, metadata, run_alembic, utcnow
 from smartscheduling.mail.delivery import DeliveryReport, SmtpSender, deliver_due
+from smartscheduling.policies.models import PolicyVersion
+from smartscheduling.policies.text import shipped_versions
 from smartscheduling.security import passwords
 from smartscheduling.security.passwords import PasswordHasher
 from tests.mailbox import Mailbox
@@ -126,6 +128,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
 
 
 async def empty_all_tables(engine: AsyncEngine) -> None:
+    """Every table emptied, then the shipped version-1 policies published again (as the
+    migration did)."""
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
@@ -134,6 +138,10 @@ async def empty_all_tables(engine: AsyncEngine) -> None:
         else:
             for table in reversed(metadata.sorted_tables):
                 await connection.execute(delete(table))
+        await connection.execute(
+            insert(PolicyVersion),
+            [{"id": uuid.uuid4(), "created_at": row["published_at"], **row} for row in shipped_versions()],
+        )
 
 
 @pytest.fixture(scope="session")

@@ -63,3 +63,25 @@ async def run_command(*command: str, env: dict[str, str], stdin: str | None = No
     async with asyncio.timeout(120):
         out, err = await process.communicate(stdin.encode() if stdin is not None else None)
     return subprocess.CompletedProcess(command, process.returncode or 0, out.decode(), err.decode())
+
+
+async def publish(
+    engine: Any, kind: Any, text: str, *, significant: bool = False, summary: str = "Clearer wording."
+) -> Any:
+    """Publish a new version of ``kind`` the way an officer does (draft, save, publish)."""
+    import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from smartscheduling.policies.services import PolicyService
+
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        service = PolicyService(session)
+        draft = await service.create_draft(kind, actor_id=None, ip=None)
+        await service.save_draft(
+            draft.id, text=text, summary=summary, significant=significant,
+            effective_on=datetime.datetime.now(datetime.UTC).date(), actor_id=None, ip=None,
+        )  # fmt: skip
+        publication = await service.publish(draft.id, actor_id=None, ip=None)
+    assert publication is not None
+    return publication

@@ -15,6 +15,12 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.reply: str | None = None  # e.g. "451 4.3.0 try later" to refuse messages
+        #: With ``hold_after`` set, the message after that many is neither accepted nor
+        #: refused until ``release`` is set: its sender waits for our answer (and can be
+        #: killed while it does). It is then refused, so never counted.
+        self.hold_after: int | None = None
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._arrived = asyncio.Condition()
         self.port = 0
@@ -38,11 +44,18 @@ class Mailbox:
     def reset(self) -> None:
         self.messages.clear()
         self.reply = None
+        self.hold_after = None
+        self.holding.clear()
+        self.release.clear()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         del server, session
         if self.reply:
             return self.reply
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            self.holding.set()
+            await self.release.wait()
+            return "451 4.3.0 not accepted"
         message = message_from_bytes(envelope.original_content or b"", policy=policy.default)
         async with self._arrived:
             self.messages.append(message)  # type: ignore[arg-type]

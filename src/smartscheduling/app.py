@@ -34,7 +34,12 @@ from smartscheduling.consent.registry import cookie_name
 from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
-from smartscheduling.policies.controllers import PolicyController
+from smartscheduling.policies.controllers import PolicyNoticeController, policy_routers
+from smartscheduling.policies.models import PolicyKind
+from smartscheduling.policies.services import LatestVersions, PolicyService
+from smartscheduling.policies.staff import CampaignController, PolicyStaffController
+from smartscheduling.processors.controllers import ProcessorAdminController, ProcessorRegisterController
+from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileService
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
@@ -105,6 +110,14 @@ async def provide_consent(db_session: NamedDependency[AsyncSession]) -> ConsentS
     return ConsentService(db_session)
 
 
+async def provide_policies(db_session: NamedDependency[AsyncSession]) -> PolicyService:
+    return PolicyService(db_session)
+
+
+async def provide_processors(db_session: NamedDependency[AsyncSession]) -> ProcessorService:
+    return ProcessorService(session=db_session)
+
+
 async def provide_profile(db_session: NamedDependency[AsyncSession], state: State) -> ProfileService:
     return ProfileService(db_session, state.settings, state.hasher)
 
@@ -130,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db_config = create_db_config(engine)
     stores, throttle, closers = shared_stores(settings, db_config, engine)
     templates = template_config(settings)
+    latest_versions = LatestVersions(engine)
     static_router = create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
@@ -139,7 +153,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             PagesController,
-            PolicyController,
+            *policy_routers(),
+            PolicyNoticeController,
+            PolicyStaffController,
+            CampaignController,
+            ProcessorRegisterController,
+            ProcessorAdminController,
             SignupController,
             VerifyEmailController,
             AuthController,
@@ -167,6 +186,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "accounts": Provide(provide_accounts),
             "profile": Provide(provide_profile),
             "consent_service": Provide(provide_consent),
+            "policies": Provide(provide_policies),
+            "processors": Provide(provide_processors),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
         },
         template_config=templates,
@@ -177,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
+                "latest_versions": latest_versions,
                 "hasher": PasswordHasher(settings.password_iterations, settings.password_hash_concurrency),
             }
         ),
@@ -188,7 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # (404s, 405s, static files), so they wrap the whole ASGI handler. Outermost first:
     # the log line covers redirects, and redirects carry the security headers too; no
     # cookie leaves without passing the consent firewall.
-    edge = CookieFirewall(app.asgi_handler, settings, engine, lambda: settings.cookie_policy_version)
+    edge = CookieFirewall(app.asgi_handler, settings, engine, lambda: latest_versions.number(PolicyKind.COOKIES))
     if settings.is_production:
         edge = HttpsRedirectMiddleware(edge, origin=settings.base_origin)
     edge = SecurityHeadersMiddleware(edge, hsts=settings.is_production)

@@ -58,8 +58,12 @@ class Settings:
     embedded_worker: bool = False
     #: Ask for cookie consent again after this many months (never above 13).
     consent_max_age_months: int = 12
-    #: The cookie policy's version; a higher one brings the consent banner back.
-    cookie_policy_version: int = 1
+    #: Where personal data is stored, as the privacy policy's storage notice names it.
+    data_location: str = "the United States"
+    #: Users written to the outbox per step of a policy-change mailing.
+    campaign_batch_size: int = 500
+    #: How long a worker holds the outbox rows it claimed; a dead worker's rows wait this long.
+    outbox_lease_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -129,7 +133,9 @@ class Settings:
             # `smartscheduling worker` (the Procfile's worker) instead.
             embedded_worker=_bool(env, "EMBEDDED_WORKER", default=not production),
             consent_max_age_months=_int(env, "CONSENT_MAX_AGE_MONTHS", default=12, minimum=1),
-            cookie_policy_version=_int(env, "COOKIE_POLICY_VERSION", default=1, minimum=1),
+            data_location=env.get("DATA_LOCATION", "").strip() or "the United States",
+            campaign_batch_size=_int(env, "CAMPAIGN_BATCH_SIZE", default=500, minimum=1),
+            outbox_lease_seconds=_int(env, "OUTBOX_LEASE_SECONDS", default=300, minimum=1),
         )
         settings.validate()
         return settings

@@ -3,6 +3,8 @@
 from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.mail.models import OutboxMessage
+from smartscheduling.policies.models import PolicyCampaign, PolicyVersion
+from smartscheduling.processors.models import Processor
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 __all__ = (
@@ -10,6 +12,9 @@ __all__ = (
     "AuditEvent",
     "OutboxMessage",
     "PolicyAcknowledgement",
+    "PolicyCampaign",
+    "PolicyVersion",
+    "Processor",
     "StoreItem",
     "ThrottleCounter",
     "User",

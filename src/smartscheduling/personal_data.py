@@ -72,6 +72,11 @@ NOT_PERSONAL: Mapping[str, str] = {
     ),
     "page_view_count": "page views per day and page, counted without any trace of who viewed them",
     "throttle_counter": "attempt counters keyed by a keyed digest, never an address or name; gone within the hour",
+    "policy_campaign": (
+        "the progress of a policy-change mailing: counts and a position in the list of accounts; "
+        "the e-mails themselves are in the outbox"
+    ),
+    "processor": "the companies that process data for us, published in the processor register",
 }
 
 
@@ -81,8 +86,9 @@ def holdings() -> tuple[Holding, ...]:
     from smartscheduling.audit.personal_data import HOLDINGS as AUDIT
     from smartscheduling.consent.personal_data import HOLDINGS as CONSENT
     from smartscheduling.mail.personal_data import HOLDINGS as MAIL
+    from smartscheduling.policies.personal_data import HOLDINGS as POLICIES
 
-    return (*ACCOUNTS, *CONSENT, *AUDIT, *MAIL)
+    return (*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES)
 
 
 def erasure_order() -> tuple[Holding, ...]:

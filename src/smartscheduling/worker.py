@@ -1,5 +1,6 @@
-"""The worker process (``smartscheduling worker``, the Procfile's ``worker``): delivers the
-outbox and does the housekeeping. In development ``run`` embeds it in the web process."""
+"""The worker process (``smartscheduling worker``, the Procfile's ``worker``): writes
+policy-change mailings to the outbox a batch at a time, delivers the outbox and does the
+housekeeping. In development ``run`` embeds it in the web process."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from smartscheduling.accounts.models import AccountToken
 from smartscheduling.config import Settings
 from smartscheduling.db import create_engine, utcnow
 from smartscheduling.mail.delivery import deliver_due, sender_for
+from smartscheduling.policies.campaigns import advance_campaigns
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 logger = logging.getLogger("smartscheduling.worker")
@@ -42,7 +44,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: f
         while not stop.is_set():
             handled = 0
             try:
-                handled = (await deliver_due(engine, sender, mail_from=settings.mail_from)).handled
+                handled = await advance_campaigns(
+                    engine, batch_size=settings.campaign_batch_size, base_url=settings.base_url
+                )
+                lease = timedelta(seconds=settings.outbox_lease_seconds)
+                handled += (await deliver_due(engine, sender, mail_from=settings.mail_from, lease=lease)).handled
                 if time.monotonic() >= next_purge:
                     await purge_expired(engine)
                     next_purge = time.monotonic() + PURGE_EVERY_SECONDS

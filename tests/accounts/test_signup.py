@@ -92,7 +92,7 @@ async def test_the_transfer_notice_is_shown_and_links_to_the_storage_section(
 ) -> None:
     page = (await client.get("/signup")).text
     assert "transferred to and\n      kept in the U.S." in page
-    assert 'href="/privacy#storage-of-personal-information"' in page
+    assert 'href="/privacy#where-your-data-is-stored"' in page
 
 
 @pytest.mark.parametrize("age", [0, 12, 17])

@@ -4,13 +4,11 @@ form update in place) and off (plain forms that post and come back)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from smartscheduling.consent.decision import Decision
-from tests.conftest import TEST_SECRET, LiveServer, live_env, serve
+from tests.conftest import TEST_SECRET
 
 OPTIONAL_COOKIES = {"display"}
 
@@ -107,26 +105,3 @@ async def test_global_privacy_control_is_honoured(browser: Browser, live_url: st
         await expect(page.get_by_role("checkbox", name="Analytics")).not_to_be_checked()
     finally:
         await context.close()
-
-
-@pytest.fixture(scope="module")
-async def bumped_server(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    """The same site after a new cookie-policy version was published."""
-    var_dir = tmp_path_factory.mktemp("bumped-var")
-    env = live_env(migrated_url, var_dir, COOKIE_POLICY_VERSION="2")
-    async with serve(env, var_dir / "server.log") as server:
-        yield server
-
-
-async def test_a_new_cookie_policy_version_brings_the_banner_back(
-    page: Page, bumped_server: LiveServer, javascript: bool
-) -> None:
-    del javascript
-    await page.goto("/")
-    await page.get_by_role("button", name="Accept all").click()
-    await expect(page.get_by_role("button", name="Accept all")).to_have_count(0)
-    # Cookies are per host, not per port: the bumped server sees the same consent cookie.
-    await page.goto(bumped_server.url + "/")
-    banner = page.get_by_role("region", name="Cookies on Smart Scheduling")
-    await expect(banner).to_be_visible()
-    await expect(banner).to_contain_text("Our cookie policy has changed")

@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import zipfile
-from pathlib import Path
 
 import pytest
 from litestar import Litestar, Response, get
@@ -23,7 +22,7 @@ from smartscheduling.consent.decision import Decision, new_consent_id
 from smartscheduling.consent.models import ConsentMethod, ConsentRecord, PageViewCount
 from smartscheduling.consent.registry import COOKIES
 from smartscheduling.db import utcnow
-from tests.conftest import PASSWORD, TEST_SECRET, make_settings
+from tests.conftest import PASSWORD, TEST_SECRET
 from tests.helpers import csrf_token, post_form, sign_in
 
 BANNER = 'id="consent-banner"'
@@ -234,20 +233,6 @@ async def test_gpc_after_accepting_analytics_withdraws_it_once_and_records_it(
 
 
 # --- re-consent -------------------------------------------------------------------------
-
-
-async def test_a_new_cookie_policy_version_brings_the_banner_back(
-    client: AsyncTestClient[Litestar], db_url: str, tmp_path: Path
-) -> None:
-    await decide(client, "accept-all")
-    cookie = client.cookies["consent"]
-    bumped = create_app(make_settings(db_url, tmp_path, cookie_policy_version=2))
-    async with AsyncTestClient(bumped) as later:
-        later.cookies.set("consent", cookie)
-        page = (await later.get("/")).text
-        assert BANNER in page
-        assert "Our cookie policy has changed" in page
-        assert 'class="text-standard"' in page
 
 
 async def test_a_decision_older_than_the_setting_brings_the_banner_back(

@@ -24,6 +24,7 @@ from smartscheduling.db import Model
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import NOT_PERSONAL, Erasure, holdings
+from smartscheduling.policies.models import PolicyKind, PolicyVersion
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -139,6 +140,8 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
                 PolicyAcknowledgement(user_id=user.id, document="privacy", version=1, context="signup"),
                 PolicyAcknowledgement(user_id=user.id, document="us_transfer", version=1, context="signup"),
                 PolicyAcknowledgement(user_id=other.id, document="privacy", version=1, context="signup"),
+                # Staff draft policies; here she does, so that one export covers every holding.
+                PolicyVersion(kind=PolicyKind.TERMS, text="Terms\n\nA draft of hers.", created_by_id=user.id),
             ]
         )
         # Until staff screens exist (later issues), their access is an audit event like theirs will be.

@@ -23,6 +23,7 @@ from smartscheduling.accounts.models import TokenPurpose
 from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm, is_minor
 from smartscheduling.accounts.services import AccountService, LoginFailure
 from smartscheduling.consent.decision import state_of
+from smartscheduling.policies.models import PolicyKind
 from smartscheduling.security.guards import requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Decision, Limit, Throttle
@@ -58,13 +59,14 @@ class SignupController(Controller):
     include_in_schema = False
 
     @staticmethod
-    def _render(request: HTMXRequest, state: FormState, **kwargs: Any) -> HTMXTemplate:
+    async def _render(request: HTMXRequest, state: FormState, **kwargs: Any) -> HTMXTemplate:
         return render_form(
             request,
             "accounts/signup.html",
             "accounts/partials/_signup_form.html",
             state,
             countries=countries(),
+            privacy_version=await request.app.state.latest_versions.number(PolicyKind.PRIVACY),
             **kwargs,
         )
 
@@ -72,7 +74,7 @@ class SignupController(Controller):
     async def show(self, request: HTMXRequest) -> Response[Any]:
         if current_user(request):
             return redirect(request, "/")
-        return self._render(request, FormState())
+        return await self._render(request, FormState())
 
     @post("/")
     async def submit(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
@@ -84,11 +86,11 @@ class SignupController(Controller):
             )
         data, state = parse_form(SignupForm, form)
         if data is None:
-            return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+            return await self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         decision = await throttle.hit(SIGNUP_PER_IP, client_ip(request) or "-")
         if not decision.allowed:
             headers = too_many(state, decision, "sign-ups from your network")
-            return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+            return await self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
         await accounts.sign_up(data, ip=client_ip(request))
         return redirect(request, "/signup/sent")
 

@@ -19,6 +19,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from smartscheduling.accounts.models import AccountStatus, Role, User
+from smartscheduling.policies.services import PolicyNotice, pending_notices
 from smartscheduling.security.sessions import end_sessions_of, rotate_session
 
 SESSION_USER = "uid"
@@ -32,6 +33,8 @@ class CurrentUser:
     name: str
     role: Role
     verified: bool
+    #: Significant policy changes they have yet to acknowledge (shown on every page).
+    policy_notices: tuple[PolicyNotice, ...] = ()
 
     def has_role(self, *roles: Role) -> bool:
         """Administrators may do everything any role may."""
@@ -92,7 +95,8 @@ class IdentityMiddleware(ASGIMiddleware):
                 and user.status == AccountStatus.ACTIVE
                 and user.session_epoch == session.get(SESSION_EPOCH)  # type: ignore[union-attr]
             ):
-                scope["user"] = CurrentUser(user.id, user.email, user.name, user.role, user.is_verified)
+                notices = await pending_notices(db, user.id, user.created_at)
+                scope["user"] = CurrentUser(user.id, user.email, user.name, user.role, user.is_verified, notices)
             else:
                 scope["session"] = Empty
         await next_app(scope, receive, send)

@@ -34,7 +34,9 @@ from smartscheduling.config import Settings
 from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import utcnow
 from smartscheduling.mail.outbox import enqueue
-from smartscheduling.policies.text import PRIVACY_POLICY_VERSION, US_TRANSFER_NOTICE_VERSION
+from smartscheduling.policies.models import PolicyKind
+from smartscheduling.policies.services import latest_number
+from smartscheduling.policies.text import US_TRANSFER_NOTICE_VERSION
 from smartscheduling.security.passwords import PasswordHasher
 
 VERIFY_EMAIL_LIFETIME = timedelta(hours=24)
@@ -165,8 +167,9 @@ class AccountService:
         except IntegrityError:
             await self.session.rollback()
             return False
+        accepted = await latest_number(self.session, PolicyKind.PRIVACY)
         self.session.add(
-            PolicyAcknowledgement(user_id=user.id, document="privacy", version=PRIVACY_POLICY_VERSION, context="signup")
+            PolicyAcknowledgement(user_id=user.id, document=PolicyKind.PRIVACY, version=accepted, context="signup")
         )
         if form.country != UNITED_STATES:
             self.session.add(

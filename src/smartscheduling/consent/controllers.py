@@ -25,6 +25,7 @@ from smartscheduling.consent.models import ConsentRecord
 from smartscheduling.consent.registry import COOKIES, OPTIONAL, Category, cookie_name
 from smartscheduling.consent.services import ConsentService, choice_from_form, page_views
 from smartscheduling.db import utcnow
+from smartscheduling.policies.models import PolicyKind
 from smartscheduling.security.guards import requires_role
 from smartscheduling.web.http import local_path
 
@@ -54,15 +55,15 @@ class CookiesController(Controller):
     path = "/cookies"
     include_in_schema = False
 
-    @get("/", name="cookies", sync_to_thread=False)
-    def declaration(self, state: State) -> HTMXTemplate:
+    @get("/", name="cookies")
+    async def declaration(self, state: State) -> HTMXTemplate:
         settings: Settings = state.settings
         context = {
             "cookies": COOKIES,
             "categories": list(Category),
             "prefixed": settings.is_production,
             "months": settings.consent_max_age_months,
-            "policy_version": settings.cookie_policy_version,
+            "policy_version": await state.latest_versions.number(PolicyKind.COOKIES),
         }
         return HTMXTemplate(template_name="consent/cookies.html", context=context)
 
@@ -127,7 +128,7 @@ class ConsentController(Controller):
             consent_id=consent.consent_id,
             user_id=user.id if user else None,
             choice=choice,
-            policy_version=settings.cookie_policy_version,
+            policy_version=await state.latest_versions.number(PolicyKind.COOKIES),
             gpc=consent.gpc,
         )
         cookies = [consent_cookie(decision, settings)]

@@ -17,7 +17,7 @@ cookie, on the next page it serves. It also counts page views, per day and route
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers, MutableScopeHeaders
@@ -52,7 +52,7 @@ def _deletes(header: str) -> bool:
 
 class CookieFirewall:
     def __init__(
-        self, app: ASGIApp, settings: Settings, engine: AsyncEngine, policy_version: Callable[[], int]
+        self, app: ASGIApp, settings: Settings, engine: AsyncEngine, policy_version: Callable[[], Awaitable[int]]
     ) -> None:
         self.app = app
         self.settings = settings
@@ -95,7 +95,7 @@ class CookieFirewall:
             return
         request_headers = Headers.from_scope(scope)
         cookies = ASGIConnection(scope).cookies if "cookie" in request_headers else {}
-        remember_state(scope, read_state(request_headers, cookies, self.settings, self.policy_version()))
+        remember_state(scope, read_state(request_headers, cookies, self.settings, await self.policy_version()))
         counted = False
 
         async def send_filtered(message: Message) -> None:

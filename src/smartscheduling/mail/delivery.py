@@ -241,11 +241,11 @@ async def _record_failure(engine: AsyncEngine, row: Claimed, exc: Exception, rep
 
 
 async def deliver_due(
-    engine: AsyncEngine, sender: Sender, *, mail_from: str, batch_size: int = BATCH_SIZE
+    engine: AsyncEngine, sender: Sender, *, mail_from: str, batch_size: int = BATCH_SIZE, lease: timedelta = LEASE
 ) -> DeliveryReport:
     """Send every message that is due now, batch after batch; returns what happened."""
     report = DeliveryReport()
-    while batch := await claim(engine, batch_size):
+    while batch := await claim(engine, batch_size, lease):
         pending = list(batch)
         try:
             async with sender:

@@ -25,7 +25,10 @@ class OutboxMessage(AuditedModel):
     keep personal data longer than it needs to send it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        Index("ix_outbox_message_campaign_status", "campaign_id", "status"),
+    )
 
     kind: Mapped[str] = mapped_column(String(64))
     #: Whom it concerns (for the user's export and erasure); NULL once they are gone.
@@ -48,3 +51,7 @@ class OutboxMessage(AuditedModel):
     sent_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
     #: At most one message per key (e.g. one policy-change notice per user and version).
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
+    #: The policy-change mailing it belongs to (progress is counted from these rows).
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("policy_campaign.id", ondelete="SET NULL"), default=None
+    )

@@ -24,6 +24,7 @@ HOLDINGS = (
             "next_attempt_at": BOOKKEEPING,
             "locked_until": BOOKKEEPING,
             "dedupe_key": BOOKKEEPING,
+            "campaign_id": BOOKKEEPING,
             "updated_at": BOOKKEEPING,
             "sa_orm_sentinel": INTERNAL,
         },

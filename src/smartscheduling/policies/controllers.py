@@ -1,16 +1,141 @@
-"""The published policies."""
+"""The published policies (public) and the notice of a significant change (signed in).
+
+Each kind of policy is mounted at its own path by :func:`policy_routers`:
+``/privacy``, ``/cookies/policy`` and ``/terms`` show the latest version, and below
+each ``/history``, ``/v/<n>`` and ``/diff?from=<a>&to=<b>``.
+"""
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from litestar import Controller, Response, Router, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
-from smartscheduling.policies.text import shipped_policy
+from smartscheduling.accounts.identity import CurrentUser, current_user
+from smartscheduling.policies.diff import diff_texts
+from smartscheduling.policies.models import PolicyKind, PolicyVersion
+from smartscheduling.policies.services import PolicyService
+from smartscheduling.policies.text import parse_cached
+from smartscheduling.security.guards import requires_login
+from smartscheduling.web.http import back_to, redirect
+
+Policies = NamedDependency[PolicyService]
+Kind = NamedDependency[PolicyKind]
 
 
-class PolicyController(Controller):
+async def published(policies: PolicyService, kind: PolicyKind, number: int) -> PolicyVersion:
+    version = await policies.version(kind, number)
+    if version is None:
+        raise NotFoundException(f"There is no version {number} of the {kind.label.lower()}.")
+    return version
+
+
+def version_page(version: PolicyVersion, latest: PolicyVersion, state: State) -> Template:
+    return Template(
+        template_name="policies/document.html",
+        context={
+            "kind": version.kind,
+            "version": version,
+            "latest": latest,
+            "document": parse_cached(version.text),
+            "data_location": state.settings.data_location,
+        },
+    )
+
+
+class PublishedPolicyController(Controller):
     include_in_schema = False
 
-    @get("/privacy", name="privacy", sync_to_thread=False)
-    def privacy(self) -> Template:
-        return Template(template_name="policies/privacy.html", context={"policy": shipped_policy()})
+    @staticmethod
+    async def _latest(policies: PolicyService, kind: PolicyKind) -> PolicyVersion:
+        latest = await policies.latest(kind)
+        if latest is None:
+            raise NotFoundException(f"The {kind.label.lower()} is not published yet.")
+        return latest
+
+    @get("/")
+    async def latest(self, kind: Kind, policies: Policies, state: State) -> Template:
+        latest = await self._latest(policies, kind)
+        return version_page(latest, latest, state)
+
+    @get("/v/{number:int}")
+    async def version(self, kind: Kind, number: FromPath[int], policies: Policies, state: State) -> Template:
+        return version_page(await published(policies, kind, number), await self._latest(policies, kind), state)
+
+    @get("/history")
+    async def history(self, kind: Kind, policies: Policies) -> Template:
+        versions = await policies.history(kind)
+        return Template(template_name="policies/history.html", context={"kind": kind, "versions": versions})
+
+    @get("/diff")
+    async def diff(
+        self,
+        kind: Kind,
+        policies: Policies,
+        older: Annotated[int | None, QueryParameter(name="from", ge=1, le=1_000_000)] = None,
+        newer: Annotated[int | None, QueryParameter(name="to", ge=1, le=1_000_000)] = None,
+    ) -> Template:
+        """Without ``to``: the latest version; without ``from``: the one before ``to``."""
+        latest = await self._latest(policies, kind)
+        new = await published(policies, kind, newer or latest.number or 1)
+        old_number = older if older is not None else (new.number or 1) - 1
+        if old_number < 1:
+            raise ValidationException(f"Version {new.number} is the first: there is nothing to compare it with.")
+        old = await published(policies, kind, old_number)
+        context = {
+            "kind": kind,
+            "old": old,
+            "new": new,
+            "diff": diff_texts(old.text, new.text),
+            "versions": await policies.history(kind),
+        }
+        return Template(template_name="policies/diff.html", context=context)
+
+
+def _provider(kind: PolicyKind) -> Callable[[], PolicyKind]:
+    def provide_kind() -> PolicyKind:
+        return kind
+
+    return provide_kind
+
+
+def policy_routers() -> list[Router]:
+    """One router per kind of policy, at the kind's path."""
+    return [
+        Router(
+            path=kind.path,
+            route_handlers=[PublishedPolicyController],
+            dependencies={"kind": Provide(_provider(kind), sync_to_thread=False)},
+            include_in_schema=False,
+        )
+        for kind in PolicyKind
+    ]
+
+
+class PolicyNoticeController(Controller):
+    """ "Our privacy policy changed on …": acknowledged once, then gone."""
+
+    path = "/policies/acknowledge"
+    guards = [requires_login]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @post("/")
+    async def acknowledge(self, request: HTMXRequest, policies: Policies) -> Response[Any]:
+        me: CurrentUser | None = current_user(request)
+        assert me is not None
+        form = await request.form()
+        try:
+            kind = PolicyKind(str(form.get("kind", "")))
+        except ValueError:
+            raise ValidationException("Unknown kind of policy.") from None
+        await policies.acknowledge(me.id, kind)
+        if request.htmx:  # the notice removes itself
+            return HTMXTemplate(template_name="policies/partials/_acknowledged.html", context={"kind": kind})
+        return redirect(request, back_to(request))

@@ -7,14 +7,18 @@ else is a paragraph. Section ids are stable slugs, so other pages can link to
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).parent / "data"
-#: The published privacy policy's version (the shipped text is version 1).
-PRIVACY_POLICY_VERSION = 1
+#: Version 1 of each policy ships with the code (``data/<kind>-v1.txt``) and is published
+#: by a migration, as of this moment.
+SHIPPED_AT = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
+SHIPPED_KINDS = ("privacy", "cookies", "terms")
 #: The version of the notice non-U.S. users acknowledge at sign-up: their data is
 #: transferred to and stored in the U.S.
 US_TRANSFER_NOTICE_VERSION = 1
@@ -59,6 +63,23 @@ def parse_policy(text: str) -> PolicyDocument:
     return PolicyDocument(title=title, sections=tuple(sections))
 
 
-@lru_cache(maxsize=4)
-def shipped_policy(name: str = "privacy-v1") -> PolicyDocument:
-    return parse_policy((DATA_DIR / f"{name}.txt").read_text(encoding="utf-8"))
+@lru_cache(maxsize=64)
+def parse_cached(text: str) -> PolicyDocument:
+    """Published versions never change: each is parsed once per process."""
+    return parse_policy(text)
+
+
+def shipped_versions() -> list[dict[str, Any]]:
+    """The rows of the three version-1 documents, as the migration publishes them."""
+    return [
+        {
+            "kind": kind,
+            "number": 1,
+            "text": (DATA_DIR / f"{kind}-v1.txt").read_text(encoding="utf-8"),
+            "summary": "First published version.",
+            "significant": False,
+            "effective_on": SHIPPED_AT.date(),
+            "published_at": SHIPPED_AT,
+        }
+        for kind in SHIPPED_KINDS
+    ]

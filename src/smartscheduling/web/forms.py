@@ -25,8 +25,13 @@ import msgspec
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 
 S = TypeVar("S", bound=msgspec.Struct)
-#: Upper bound on any single submitted value, whatever the field says.
+#: Upper bound on a submitted value, unless its field allows more (``max_length``).
 MAX_FIELD_BYTES = 10_000
+
+
+def _byte_limit(meta: msgspec.Meta | None) -> int:
+    """A field's own ``max_length`` (in characters, up to 4 bytes each) may raise the bound."""
+    return max(MAX_FIELD_BYTES, 4 * meta.max_length) if meta and meta.max_length else MAX_FIELD_BYTES
 
 
 @dataclass
@@ -89,7 +94,7 @@ def _read_field(info: msgspec.structs.FieldInfo, text: str) -> Any:
     base, meta = _meta_of(info.type)
     extra = (meta.extra or {}) if meta else {}
     label = _label(info.name, meta)
-    if len(text.encode()) > MAX_FIELD_BYTES:
+    if len(text.encode()) > _byte_limit(meta):
         raise _FieldProblem(f"{label} is far too long.")
     if base is bool:
         return text in ("true", "on", "1", "yes")
@@ -121,7 +126,7 @@ def parse_form(schema: type[S], form: Mapping[str, Any]) -> tuple[S | None, Form
         _, meta = _meta_of(info.type)
         if not (meta and meta.extra and meta.extra.get("secret")):
             text = text.strip()
-            state.values[info.name] = text[:MAX_FIELD_BYTES]
+            state.values[info.name] = text[: _byte_limit(meta)]
         try:
             values[info.name] = _read_field(info, text)
         except _FieldProblem as problem:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import StrictUndefined
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -22,6 +24,8 @@ from smartscheduling.consent.registry import Category
 SITE_NAME = "Smart Scheduling"
 CONTACT_EMAIL = "info@smartscheduling.com"
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+#: A web address or an e-mail address in running text (trailing punctuation excluded).
+_LINKABLE = re.compile(r"(?P<url>https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'])|(?P<email>" + _EMAIL.pattern + ")")
 
 
 @lru_cache(maxsize=256)
@@ -39,10 +43,43 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_fingerprint(path, file.stat().st_mtime_ns)}"
 
 
-def mailto_links(text: str) -> Markup:
-    """Escape ``text`` and turn the e-mail addresses in it into ``mailto:`` links."""
-    escaped = str(escape(text))  # addresses contain no characters that escaping changes
-    return Markup(_EMAIL.sub(lambda m: f'<a href="mailto:{m[0]}">{m[0]}</a>', escaped))  # noqa: S704
+def external_link(url: str, text: str | None = None) -> Markup:
+    """The one way a page links to another site: ``rel="noopener noreferrer"`` (the other
+    site learns nothing of the page and cannot reach back into it) and a visible marker
+    that says, also to screen readers, that the link leaves the site."""
+    return Markup(
+        '<a href="{}" rel="noopener noreferrer" class="external">{}<span class="external__marker">'
+        '<span aria-hidden="true">↗</span><span class="visually-hidden"> (external site)</span></span></a>'
+    ).format(url, text or url)
+
+
+def link_for(url: str, own_origin: str, text: str | None = None) -> Markup:
+    """A link to ``url``: plain when it stays on this site, :func:`external_link` otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme and f"{parts.scheme}://{parts.netloc}" != own_origin:
+        return external_link(url, text)
+    return Markup('<a href="{}">{}</a>').format(url, text or url)
+
+
+def linkify(text: str, own_origin: str = "") -> Markup:
+    """Escape ``text`` and turn the web and e-mail addresses in it into links."""
+
+    def link(match: re.Match[str]) -> str:
+        if match["email"]:
+            return str(Markup('<a href="mailto:{0}">{0}</a>').format(match["email"]))
+        return str(link_for(match["url"], own_origin))
+
+    pieces, last = [], 0
+    for match in _LINKABLE.finditer(text):
+        pieces += [str(escape(text[last : match.start()])), link(match)]
+        last = match.end()
+    pieces.append(str(escape(text[last:])))
+    return Markup("".join(pieces))  # noqa: S704 (built from escaped pieces)
+
+
+def long_date(value: datetime.date | None) -> str:
+    """``25 November 2026``: no ambiguity between day and month, in any country."""
+    return f"{value.day} {value:%B %Y}" if value else "—"
 
 
 def _pop_flashes(context: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -68,7 +105,9 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
             static_url=static_url,
             debug=settings.debug,
         )
-        env.filters["mailto_links"] = mailto_links
+        env.filters["linkify"] = lambda text: linkify(text, settings.base_origin)
+        env.filters["long_date"] = long_date
+        env.globals["external_link"] = external_link
         # Both also work on pages no route matched (404s), which get no session or user.
         engine.register_template_callable("current_user", lambda context: context["request"].scope.get("user"))
         engine.register_template_callable("get_flashes", _pop_flashes)

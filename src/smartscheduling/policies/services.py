@@ -1,0 +1,310 @@
+"""Policy documents: reading published versions, drafting, publishing, acknowledging.
+
+Every public method of :class:`PolicyService` is one unit of work: it commits, or
+nothing changes. A published version is never updated: the only statements that write
+``policy_version`` rows are guarded by ``published_at IS NULL``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from smartscheduling.accounts.models import AccountStatus, PolicyAcknowledgement, User
+from smartscheduling.audit.service import record
+from smartscheduling.db import utcnow
+from smartscheduling.policies.models import PolicyCampaign, PolicyKind, PolicyVersion
+
+logger = logging.getLogger("smartscheduling.policies")
+MAX_TEXT_CHARACTERS = 100_000
+MAX_SUMMARY_CHARACTERS = 1000
+
+
+class DraftProblem(Exception):  # noqa: N818 (a message for the officer, not an error of ours)
+    """The draft cannot be saved or published as it is; ``problems`` maps field → sentence."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+class NotADraftError(Exception):
+    """The version is published (or gone): it can no longer be edited."""
+
+
+class PublishRaceError(Exception):
+    """Another draft of the same kind was published at the same moment."""
+
+
+def is_published() -> ColumnElement[bool]:
+    return PolicyVersion.published_at.is_not(None)
+
+
+async def latest(session: AsyncSession, kind: PolicyKind) -> PolicyVersion | None:
+    statement = (
+        select(PolicyVersion)
+        .where(PolicyVersion.kind == kind, is_published())
+        .order_by(PolicyVersion.number.desc())
+        .limit(1)
+    )
+    return await session.scalar(statement)
+
+
+async def latest_number(session: AsyncSession, kind: PolicyKind) -> int:
+    """The latest published version's number (0 before anything is published)."""
+    statement = select(func.max(PolicyVersion.number)).where(PolicyVersion.kind == kind, is_published())
+    return await session.scalar(statement) or 0
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyNotice:
+    """A significant change the user has not acknowledged yet."""
+
+    kind: PolicyKind
+    number: int
+    effective_on: datetime.date | None
+    #: The last version they acknowledged (the diff starts there).
+    since: int
+
+
+async def pending_notices(
+    session: AsyncSession, user_id: uuid.UUID, joined: datetime.datetime
+) -> tuple[PolicyNotice, ...]:
+    """Significant versions published after the user joined and newer than the last one
+    they acknowledged: the newest per kind. One query (it runs on every signed-in page)."""
+    acknowledged = (
+        select(func.coalesce(func.max(PolicyAcknowledgement.version), 0))
+        .where(PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == PolicyVersion.kind)
+        .scalar_subquery()
+    )
+    statement = (
+        select(PolicyVersion.kind, PolicyVersion.number, PolicyVersion.effective_on, acknowledged)
+        .where(
+            PolicyVersion.significant.is_(True),
+            is_published(),
+            PolicyVersion.published_at > joined,
+            PolicyVersion.number > acknowledged,
+        )
+        .order_by(PolicyVersion.kind, PolicyVersion.number.desc())
+    )
+    notices: dict[PolicyKind, PolicyNotice] = {}
+    for kind, number, effective_on, since in (await session.execute(statement)).all():
+        notices.setdefault(kind, PolicyNotice(PolicyKind(kind), number, effective_on, since or number - 1))
+    return tuple(notices.values())
+
+
+class LatestVersions:
+    """The latest version number per kind, for code that runs on every request (the
+    cookie firewall). Read from the database at most every ``ttl`` seconds per process;
+    the process that publishes forgets its copy at once, other processes within ``ttl``."""
+
+    def __init__(self, engine: AsyncEngine, ttl: float = 5.0) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._numbers: dict[PolicyKind, int] = {}
+        self._read_at = -float("inf")
+
+    def forget(self) -> None:
+        self._read_at = -float("inf")
+
+    async def number(self, kind: PolicyKind) -> int:
+        if time.monotonic() - self._read_at > self.ttl:
+            statement = select(PolicyVersion.kind, func.max(PolicyVersion.number)).where(is_published())
+            try:
+                async with self.engine.connect() as connection:
+                    rows = (await connection.execute(statement.group_by(PolicyVersion.kind))).all()
+            except (SQLAlchemyError, OSError):  # keep serving what we knew (liveness must not fail)
+                logger.warning("latest policy versions unavailable: database unreachable")
+            else:
+                self._numbers = {PolicyKind(kind): number for kind, number in rows}
+            self._read_at = time.monotonic()
+        return self._numbers.get(kind, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    version: PolicyVersion
+    campaign: PolicyCampaign | None
+    #: ``True`` when the draft had already been published (a repeated submit).
+    already: bool = False
+
+
+class PolicyService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- published versions -----------------------------------------------------------
+
+    async def latest(self, kind: PolicyKind) -> PolicyVersion | None:
+        return await latest(self.session, kind)
+
+    async def version(self, kind: PolicyKind, number: int) -> PolicyVersion | None:
+        statement = select(PolicyVersion).where(PolicyVersion.kind == kind, PolicyVersion.number == number)
+        return await self.session.scalar(statement.where(is_published()))
+
+    async def history(self, kind: PolicyKind) -> Sequence[PolicyVersion]:
+        statement = select(PolicyVersion).where(PolicyVersion.kind == kind, is_published())
+        return (await self.session.scalars(statement.order_by(PolicyVersion.number.desc()))).all()
+
+    async def campaign_for(self, version_id: uuid.UUID) -> PolicyCampaign | None:
+        return await self.session.scalar(select(PolicyCampaign).where(PolicyCampaign.version_id == version_id))
+
+    async def campaign(self, campaign_id: uuid.UUID) -> tuple[PolicyCampaign, PolicyVersion] | None:
+        statement = select(PolicyCampaign, PolicyVersion).join(PolicyVersion).where(PolicyCampaign.id == campaign_id)
+        row = (await self.session.execute(statement)).first()
+        return (row[0], row[1]) if row else None
+
+    async def campaigns(self) -> Sequence[tuple[PolicyCampaign, PolicyVersion]]:
+        statement = select(PolicyCampaign, PolicyVersion).join(PolicyVersion)
+        rows = (await self.session.execute(statement.order_by(PolicyCampaign.created_at.desc()))).all()
+        return [(row[0], row[1]) for row in rows]
+
+    # --- drafts --------------------------------------------------------------------------
+
+    async def drafts(self) -> Sequence[PolicyVersion]:
+        statement = select(PolicyVersion).where(PolicyVersion.published_at.is_(None))
+        return (await self.session.scalars(statement.order_by(PolicyVersion.updated_at.desc()))).all()
+
+    async def draft(self, draft_id: uuid.UUID) -> PolicyVersion | None:
+        """The version with this id, draft or published (callers check ``is_draft``)."""
+        return await self.session.get(PolicyVersion, draft_id)
+
+    async def create_draft(self, kind: PolicyKind, *, actor_id: uuid.UUID | None, ip: str | None) -> PolicyVersion:
+        """A new draft that starts as a copy of the latest version."""
+        current = await self.latest(kind)
+        draft = PolicyVersion(
+            kind=kind,
+            text=current.text if current else "",
+            summary="",
+            significant=False,
+            effective_on=datetime.datetime.now(datetime.UTC).date(),
+            created_by_id=actor_id,
+        )
+        self.session.add(draft)
+        await self.session.flush()
+        record(self.session, "policy.draft_created", actor_id=actor_id, ip=ip, kind=kind.value, draft=str(draft.id))
+        await self.session.commit()
+        return draft
+
+    async def save_draft(
+        self,
+        draft_id: uuid.UUID,
+        *,
+        text: str,
+        summary: str,
+        significant: bool,
+        effective_on: datetime.date,
+        actor_id: uuid.UUID | None,
+        ip: str | None,
+    ) -> PolicyVersion:
+        values = {"text": text, "summary": summary, "significant": significant, "effective_on": effective_on}
+        result = await self.session.execute(
+            update(PolicyVersion)
+            .where(PolicyVersion.id == draft_id, PolicyVersion.published_at.is_(None))
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.rollback()
+            raise NotADraftError
+        record(self.session, "policy.draft_saved", actor_id=actor_id, ip=ip, draft=str(draft_id))
+        await self.session.commit()
+        draft = await self.session.get(PolicyVersion, draft_id, populate_existing=True)
+        assert draft is not None
+        return draft
+
+    async def discard_draft(self, draft_id: uuid.UUID, *, actor_id: uuid.UUID | None, ip: str | None) -> bool:
+        result = await self.session.execute(
+            delete(PolicyVersion).where(PolicyVersion.id == draft_id, PolicyVersion.published_at.is_(None))
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.rollback()
+            return False
+        record(self.session, "policy.draft_discarded", actor_id=actor_id, ip=ip, draft=str(draft_id))
+        await self.session.commit()
+        return True
+
+    @staticmethod
+    def problems(draft: PolicyVersion, current: PolicyVersion | None) -> dict[str, str]:
+        """What stops the draft from being published, per field."""
+        problems: dict[str, str] = {}
+        if not draft.text.strip():
+            problems["text"] = "The policy text is empty."
+        elif current is not None and draft.text.strip() == current.text.strip():
+            problems["text"] = f"The text is the same as version {current.number}: there is nothing to publish."
+        if not draft.summary.strip():
+            problems["summary"] = "Say in a few words what changed: readers see it in the history and the e-mail."
+        today = datetime.datetime.now(datetime.UTC).date()
+        if draft.effective_on is None or draft.effective_on < today:
+            problems["effective_on"] = "The effective date cannot be in the past."
+        return problems
+
+    async def publish(self, draft_id: uuid.UUID, *, actor_id: uuid.UUID | None, ip: str | None) -> Publication | None:
+        """Publish the draft as the next version; a significant one starts its mailing.
+
+        Submitting twice publishes once: the second submit finds the draft published and
+        gets the same version (and campaign) back. ``None`` when there is no such draft.
+        """
+        draft = await self.session.get(PolicyVersion, draft_id)
+        if draft is None:
+            return None
+        if not draft.is_draft:
+            return Publication(draft, await self.campaign_for(draft.id), already=True)
+        current = await self.latest(draft.kind)
+        if problems := self.problems(draft, current):
+            raise DraftProblem(problems)
+        now = utcnow()
+        number = (current.number or 0) + 1 if current else 1
+        result = await self.session.execute(
+            update(PolicyVersion)
+            .where(PolicyVersion.id == draft_id, PolicyVersion.published_at.is_(None))
+            .values(number=number, published_at=now, published_by_id=actor_id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]  # the other submit won
+            await self.session.rollback()
+            version = await self.session.get(PolicyVersion, draft_id, populate_existing=True)
+            if version is None:
+                return None
+            return Publication(version, await self.campaign_for(version.id), already=True)
+        campaign = None
+        if draft.significant:
+            active = (User.status == AccountStatus.ACTIVE, User.created_at <= now)
+            total = await self.session.scalar(select(func.count()).select_from(User).where(*active)) or 0
+            campaign = PolicyCampaign(version_id=draft_id, total=total, cutoff=now)
+            self.session.add(campaign)
+        record(
+            self.session, "policy.published", actor_id=actor_id, ip=ip,
+            kind=draft.kind.value, number=number, significant=draft.significant,
+        )  # fmt: skip
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:  # (kind, number) taken by a draft published meanwhile
+            await self.session.rollback()
+            raise PublishRaceError from exc
+        version = await self.session.get(PolicyVersion, draft_id, populate_existing=True)
+        assert version is not None
+        return Publication(version, campaign)
+
+    # --- readers --------------------------------------------------------------------------
+
+    async def acknowledge(self, user_id: uuid.UUID, kind: PolicyKind) -> int:
+        """Record that the user has seen the latest version of ``kind``; its number."""
+        number = await latest_number(self.session, kind)
+        seen = select(func.max(PolicyAcknowledgement.version)).where(
+            PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == kind.value
+        )
+        if number and (await self.session.scalar(seen) or 0) < number:
+            self.session.add(
+                PolicyAcknowledgement(user_id=user_id, document=kind.value, version=number, context="notice")
+            )
+            await self.session.commit()
+        return number

@@ -1,0 +1,225 @@
+"""Publishing policies (privacy officers; administrators pass every guard): draft,
+preview (rendered and as a diff against the current version), publish; and the
+progress of the e-mail that tells every user about a significant change."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from msgspec import Meta
+
+from smartscheduling.accounts.identity import CurrentUser, current_user
+from smartscheduling.accounts.models import Role
+from smartscheduling.policies.campaigns import failures, progress
+from smartscheduling.policies.controllers import Policies
+from smartscheduling.policies.diff import diff_texts
+from smartscheduling.policies.models import PolicyKind, PolicyVersion
+from smartscheduling.policies.services import (
+    MAX_SUMMARY_CHARACTERS,
+    MAX_TEXT_CHARACTERS,
+    DraftProblem,
+    NotADraftError,
+    PolicyService,
+    PublishRaceError,
+)
+from smartscheduling.policies.text import parse_cached
+from smartscheduling.security.guards import requires_role
+from smartscheduling.web.forms import FormState, parse_form
+from smartscheduling.web.http import client_ip, redirect
+
+
+class DraftForm(msgspec.Struct):
+    text: Annotated[str, Meta(title="Policy text", max_length=MAX_TEXT_CHARACTERS)]
+    effective_on: Annotated[datetime.date, Meta(title="Effective date")]
+    summary: Annotated[str, Meta(title="Summary of changes", max_length=MAX_SUMMARY_CHARACTERS)] = ""
+    significant: bool = False
+
+
+def officer(request: HTMXRequest) -> CurrentUser:
+    user = current_user(request)
+    assert user is not None  # guarded
+    return user
+
+
+def draft_state(draft: PolicyVersion) -> FormState:
+    return FormState(
+        values={
+            "text": draft.text,
+            "summary": draft.summary,
+            "effective_on": draft.effective_on.isoformat() if draft.effective_on else "",
+            "significant": "true" if draft.significant else "",
+        }
+    )
+
+
+class PolicyStaffController(Controller):
+    path = "/staff/policies"
+    guards = [requires_role(Role.PRIVACY_OFFICER)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @get("/")
+    async def overview(self, policies: Policies) -> HTMXTemplate:
+        context = {
+            "kinds": [(kind, await policies.latest(kind)) for kind in PolicyKind],
+            "drafts": await policies.drafts(),
+            "campaigns": await policies.campaigns(),
+        }
+        return HTMXTemplate(template_name="policies/staff/overview.html", context=context)
+
+    @post("/new")
+    async def new_draft(self, request: HTMXRequest, policies: Policies) -> Response[Any]:
+        form = await request.form()
+        try:
+            kind = PolicyKind(str(form.get("kind", "")))
+        except ValueError:
+            raise NotFoundException("There is no such kind of policy.") from None
+        draft = await policies.create_draft(kind, actor_id=officer(request).id, ip=client_ip(request))
+        return redirect(request, f"/staff/policies/drafts/{draft.id}")
+
+    async def _editor(
+        self,
+        request: HTMXRequest,
+        policies: PolicyService,
+        draft: PolicyVersion,
+        state: FormState,
+        *,
+        status_code: int = 200,
+        saved: bool = False,
+    ) -> HTMXTemplate:
+        current = await policies.latest(draft.kind)
+        context = {
+            "draft": draft,
+            "form": state,
+            "current": current,
+            "preview": parse_cached(draft.text) if draft.text.strip() else None,
+            "diff": diff_texts(current.text, draft.text) if current else None,
+            "problems": PolicyService.problems(draft, current),
+            "saved": saved,
+        }
+        return HTMXTemplate(
+            template_name="policies/staff/partials/_editor.html" if request.htmx else "policies/staff/draft.html",
+            context=context,
+            status_code=status_code,
+        )
+
+    async def _draft(self, policies: PolicyService, draft_id: uuid.UUID) -> PolicyVersion:
+        draft = await policies.draft(draft_id)
+        if draft is None:
+            raise NotFoundException("There is no such draft (it may have been discarded).")
+        return draft
+
+    @get("/drafts/{draft_id:uuid}")
+    async def edit(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
+        draft = await self._draft(policies, draft_id)
+        if not draft.is_draft:  # published meanwhile: it is only readable now
+            return redirect(request, f"{draft.kind.path}/v/{draft.number}")
+        return await self._editor(request, policies, draft, draft_state(draft))
+
+    @post("/drafts/{draft_id:uuid}")
+    async def save(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
+        draft = await self._draft(policies, draft_id)
+        data, state = parse_form(DraftForm, await request.form())
+        if data is None:
+            return await self._editor(request, policies, draft, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        try:
+            draft = await policies.save_draft(
+                draft_id,
+                text=data.text.replace("\r\n", "\n"),
+                summary=data.summary,
+                significant=data.significant,
+                effective_on=data.effective_on,
+                actor_id=officer(request).id,
+                ip=client_ip(request),
+            )
+        except NotADraftError:
+            flash(request, "This version was published meanwhile: published versions cannot be changed.", "warn")
+            published = await policies.draft(draft_id)
+            return redirect(request, f"{published.kind.path}/v/{published.number}" if published else "/staff/policies")
+        if request.htmx:
+            return await self._editor(request, policies, draft, draft_state(draft), saved=True)
+        flash(request, "Draft saved. Check the preview and the changes below, then publish.", "ok")
+        return redirect(request, f"/staff/policies/drafts/{draft_id}#preview")
+
+    @post("/drafts/{draft_id:uuid}/publish")
+    async def publish(
+        self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies, state: State
+    ) -> Response[Any]:
+        try:
+            publication = await policies.publish(draft_id, actor_id=officer(request).id, ip=client_ip(request))
+        except DraftProblem as problem:
+            draft = await self._draft(policies, draft_id)
+            form = draft_state(draft)
+            form.errors.update(problem.problems)
+            return await self._editor(request, policies, draft, form, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        except PublishRaceError:
+            draft = await self._draft(policies, draft_id)
+            form = draft_state(draft)
+            form.errors["__all__"] = (
+                f"Another version of the {draft.kind.label.lower()} was published at the same moment. "
+                "Look at the changes against it below, then publish again."
+            )
+            return await self._editor(request, policies, draft, form, status_code=HTTP_409_CONFLICT)
+        if publication is None:
+            raise NotFoundException("There is no such draft (it may have been discarded).")
+        state.latest_versions.forget()
+        version = publication.version
+        label = f"{version.kind.label} version {version.number}"
+        if publication.already:
+            flash(request, f"{label} was already published (the form was sent twice); nothing else changed.", "ok")
+        elif publication.campaign:
+            flash(request, f"{label} is published. Every user is being told by e-mail.", "ok")
+        else:
+            flash(request, f"{label} is published.", "ok")
+        if publication.campaign:
+            return redirect(request, f"/staff/campaigns/{publication.campaign.id}")
+        return redirect(request, f"{version.kind.path}/v/{version.number}")
+
+    @post("/drafts/{draft_id:uuid}/discard")
+    async def discard(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
+        if await policies.discard_draft(draft_id, actor_id=officer(request).id, ip=client_ip(request)):
+            flash(request, "Draft discarded.", "ok")
+        else:
+            flash(request, "That draft was already published or discarded.", "warn")
+        return redirect(request, "/staff/policies")
+
+
+class CampaignController(Controller):
+    """A significant change's e-mail: live progress (htmx polling; a reload without it)."""
+
+    path = "/staff/campaigns"
+    guards = [requires_role(Role.PRIVACY_OFFICER)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    async def _context(self, policies: PolicyService, campaign_id: uuid.UUID) -> dict[str, Any]:
+        found = await policies.campaign(campaign_id)
+        if found is None:
+            raise NotFoundException("There is no such campaign.")
+        campaign, version = found
+        return {
+            "campaign": campaign,
+            "version": version,
+            "progress": await progress(policies.session, campaign),
+            "failures": await failures(policies.session, campaign.id),
+        }
+
+    @get("/{campaign_id:uuid}")
+    async def show(self, campaign_id: FromPath[uuid.UUID], policies: Policies) -> HTMXTemplate:
+        context = await self._context(policies, campaign_id)
+        return HTMXTemplate(template_name="policies/staff/campaign.html", context=context)
+
+    @get("/{campaign_id:uuid}/progress")
+    async def poll(self, request: HTMXRequest, campaign_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
+        if not request.htmx:
+            return redirect(request, f"/staff/campaigns/{campaign_id}")
+        context = await self._context(policies, campaign_id)
+        return HTMXTemplate(template_name="policies/staff/partials/_progress.html", context=context)

@@ -1,0 +1,1 @@
+"""The public register of processors: the trusted third parties who help run the service."""

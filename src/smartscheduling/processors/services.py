@@ -1,0 +1,63 @@
+"""Editing the processor register: every change is an audit event in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from advanced_alchemy.exceptions import IntegrityError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+
+from smartscheduling.audit.service import record
+from smartscheduling.processors.models import Processor
+
+FIELDS = ("name", "purpose", "data_categories", "location", "safeguards", "website")
+
+
+class NameTakenError(Exception):
+    """Another processor already has this name."""
+
+
+class ProcessorService(SQLAlchemyAsyncRepositoryService[Processor]):
+    class Repo(SQLAlchemyAsyncRepository[Processor]):
+        model_type = Processor
+
+    repository_type = Repo
+
+    async def register(self) -> Sequence[Processor]:
+        return await self.get_many(order_by=[("name", False)])
+
+    async def add(self, values: dict[str, Any], *, actor_id: uuid.UUID, ip: str | None) -> Processor:
+        try:
+            processor = await self.create(Processor(**values))
+        except IntegrityError:  # the unique name (advanced-alchemy reports it differently per database)
+            await self.repository.session.rollback()
+            raise NameTakenError from None
+        record(self.repository.session, "processor.created", actor_id=actor_id, ip=ip, processor=processor.name)
+        await self.repository.session.commit()
+        return processor
+
+    async def change(
+        self, processor: Processor, values: dict[str, Any], *, actor_id: uuid.UUID, ip: str | None
+    ) -> Processor:
+        changed = sorted(name for name in FIELDS if getattr(processor, name) != values[name])
+        if not changed:
+            return processor
+        try:
+            processor = await self.update(values, item_id=processor.id)
+        except IntegrityError:  # the unique name (advanced-alchemy reports it differently per database)
+            await self.repository.session.rollback()
+            raise NameTakenError from None
+        record(
+            self.repository.session, "processor.updated", actor_id=actor_id, ip=ip,
+            processor=processor.name, fields=changed,
+        )  # fmt: skip
+        await self.repository.session.commit()
+        return processor
+
+    async def remove(self, processor: Processor, *, actor_id: uuid.UUID, ip: str | None) -> None:
+        await self.delete(processor.id)
+        record(self.repository.session, "processor.deleted", actor_id=actor_id, ip=ip, processor=processor.name)
+        await self.repository.session.commit()

@@ -1,0 +1,67 @@
+"""The processor register: public, edited by administrators only, every change audited."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from smartscheduling.accounts.models import Role
+from smartscheduling.audit.models import AuditEvent
+from tests.helpers import csrf_token, field_errors, post_form, sign_in
+from tests.test_pages import visible_text
+
+HOSTING = {
+    "name": "Example Hosting, Inc.",
+    "purpose": "Hosts the application and its database.",
+    "data_categories": "Everything the service holds.",
+    "location": "United States (Virginia)",
+    "safeguards": "Data processing agreement; encryption at rest.",
+    "website": "https://hosting.example",
+}
+
+
+async def audit_actions(engine: AsyncEngine) -> list[tuple[str, dict]]:
+    async with AsyncSession(engine) as session:
+        events = (await session.scalars(select(AuditEvent).order_by(AuditEvent.occurred_at))).all()
+    return [(e.action, e.details) for e in events if e.action.startswith("processor.")]
+
+
+async def test_admins_keep_the_public_register_and_every_change_is_audited(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    assert "No processor is registered yet." in (await client.get("/privacy/processors")).text
+    admin = await make_user(role=Role.ADMIN)
+    await sign_in(client, admin.email)
+    await csrf_token(client, "/staff/processors/new")
+    bad = await post_form(client, "/staff/processors/new", {**HOSTING, "website": "http://hosting.example"})
+    assert bad.status_code == 422
+    assert field_errors(bad.text) == {"website": "Enter the web address in full, starting with https://"}
+    assert (await post_form(client, "/staff/processors/new", HOSTING)).status_code == 303
+    assert (await post_form(client, "/staff/processors/new", HOSTING)).status_code == 409  # same name
+    public = (await client.get("/privacy/processors")).text
+    assert "United States (Virginia)" in visible_text(public)
+    assert '<a href="https://hosting.example" rel="noopener noreferrer" class="external">' in public
+    admin_page = (await client.get("/staff/processors")).text
+    edit_path = admin_page.split('<a href="/staff/processors/', 1)[1].split('"', 1)[0]
+    if edit_path == "new":
+        edit_path = admin_page.split('<a href="/staff/processors/', 2)[2].split('"', 1)[0]
+    changed = {**HOSTING, "location": "United States (Oregon)"}
+    assert (await post_form(client, f"/staff/processors/{edit_path}", changed)).status_code == 303
+    assert "United States (Oregon)" in (await client.get("/privacy/processors")).text
+    assert (await post_form(client, f"/staff/processors/{edit_path}/delete", {})).status_code == 303
+    assert "No processor is registered yet." in (await client.get("/privacy/processors")).text
+    assert await audit_actions(db_engine) == [
+        ("processor.created", {"processor": "Example Hosting, Inc."}),
+        ("processor.updated", {"processor": "Example Hosting, Inc.", "fields": ["location"]}),
+        ("processor.deleted", {"processor": "Example Hosting, Inc."}),
+    ]
+
+
+async def test_only_admins_may_edit_the_register(client: AsyncTestClient[Litestar], make_user) -> None:
+    officer = await make_user(role=Role.PRIVACY_OFFICER)
+    await sign_in(client, officer.email)
+    assert (await client.get("/staff/processors")).status_code == 403
+    assert (await post_form(client, "/staff/processors/new", HOSTING)).status_code == 403
+    assert (await client.get("/privacy/processors")).status_code == 200
