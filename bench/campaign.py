@@ -28,7 +28,7 @@ from smartscheduling.accounts.models import User
 from smartscheduling.db import utcnow
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyCampaign, PolicyKind, PolicyVersion
-from smartscheduling.policies.services import PolicyService
+from smartscheduling.policies.services import PolicyService, revision
 from smartscheduling.policies.text import DATA_DIR
 
 
@@ -78,11 +78,11 @@ async def publish_significant() -> None:
         service = PolicyService(session)
         draft = await service.create_draft(PolicyKind.PRIVACY, actor_id=None, ip=None)
         body = (DATA_DIR / "privacy-v1.txt").read_text().replace("We do not sell", "We never sell")
-        await service.save_draft(
+        saved = await service.save_draft(
             draft.id, text=body, summary="We never sell your data.", significant=True,
             effective_on=utcnow().date(), actor_id=None, ip=None,
         )  # fmt: skip
-        await service.publish(draft.id, actor_id=None, ip=None)
+        await service.publish(draft.id, previewed=revision(saved), actor_id=None, ip=None)
     await engine.dispose()
 
 

@@ -73,15 +73,15 @@ async def publish(
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from smartscheduling.policies.services import PolicyService
+    from smartscheduling.policies.services import PolicyService, revision
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
         service = PolicyService(session)
         draft = await service.create_draft(kind, actor_id=None, ip=None)
-        await service.save_draft(
+        saved = await service.save_draft(
             draft.id, text=text, summary=summary, significant=significant,
             effective_on=datetime.datetime.now(datetime.UTC).date(), actor_id=None, ip=None,
         )  # fmt: skip
-        publication = await service.publish(draft.id, actor_id=None, ip=None)
+        publication = await service.publish(draft.id, previewed=revision(saved), actor_id=None, ip=None)
     assert publication is not None
     return publication

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -34,26 +35,40 @@ async def purge_expired(engine: AsyncEngine) -> None:
         await connection.execute(delete(AccountToken).where(AccountToken.expires_at < now - USED_TOKEN_RETENTION))
 
 
+async def _step(name: str, work: Awaitable[int]) -> int:
+    """One step of a pass; a failure is logged and leaves the other steps running (a
+    mailing that cannot be written must not stop password-reset e-mails)."""
+    try:
+        return await work
+    except Exception:
+        logger.exception("worker step failed; trying again next pass", extra={"fields": {"step": name}})
+        return 0
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: float = 2.0) -> None:
     """Work until ``stop`` is set; survives a database or mail server outage."""
     engine = create_engine(settings)
     sender = sender_for(settings)
+    lease = timedelta(seconds=settings.outbox_lease_seconds)
     next_purge = 0.0
+
+    async def deliver() -> int:
+        return (await deliver_due(engine, sender, mail_from=settings.mail_from, lease=lease)).handled
+
+    async def purge() -> int:
+        nonlocal next_purge
+        if time.monotonic() >= next_purge:
+            await purge_expired(engine)
+            next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        return 0
+
     logger.info("worker started", extra={"fields": {"transport": type(sender).__name__}})
     try:
         while not stop.is_set():
-            handled = 0
-            try:
-                handled = await advance_campaigns(
-                    engine, batch_size=settings.campaign_batch_size, base_url=settings.base_url
-                )
-                lease = timedelta(seconds=settings.outbox_lease_seconds)
-                handled += (await deliver_due(engine, sender, mail_from=settings.mail_from, lease=lease)).handled
-                if time.monotonic() >= next_purge:
-                    await purge_expired(engine)
-                    next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-            except Exception:
-                logger.exception("worker pass failed; trying again")
+            campaigns = advance_campaigns(engine, batch_size=settings.campaign_batch_size, base_url=settings.base_url)
+            handled = await _step("campaigns", campaigns)
+            handled += await _step("delivery", deliver())
+            await _step("purge", purge())
             if not handled:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_seconds)

@@ -4,6 +4,7 @@ resumable, retried when the mail server is down; and its progress page."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from smartscheduling.mail.models import OutboxMessage, OutboxStatus
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.policies.campaigns import advance_campaigns, dedupe_key, mail_context, progress
 from smartscheduling.policies.models import PolicyCampaign, PolicyKind
+from smartscheduling.policies.services import PolicyService
 from smartscheduling.policies.text import DATA_DIR
 from tests.conftest import TEST_SECRET
 from tests.helpers import publish, sign_in
@@ -101,6 +103,25 @@ async def test_a_batch_written_twice_sends_nobody_a_second_email(make_user, db_e
     assert len({row.user_id for row in rows}) == 4
 
 
+async def test_a_campaign_that_cannot_be_written_does_not_hold_up_the_others(
+    make_user, db_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await users(make_user, 3)
+    async with AsyncSession(db_engine, expire_on_commit=False) as session:
+        # A campaign for a version that was never published has no number to link to.
+        draft = await PolicyService(session).create_draft(PolicyKind.TERMS, actor_id=None, ip=None)
+        broken = PolicyCampaign(version_id=draft.id, total=3, cutoff=draft.created_at)
+        session.add(broken)
+        await session.commit()
+    await publish(db_engine, PolicyKind.PRIVACY, EDITED, significant=True)
+    with caplog.at_level(logging.ERROR, logger="smartscheduling.policies"):
+        await write_all(db_engine, batch_size=2)
+    assert len(await campaign_rows(db_engine)) == 3  # the good campaign is written in full
+    assert any(record.fields == {"campaign": str(broken.id)} for record in caplog.records)
+    async with AsyncSession(db_engine) as session:
+        assert (await session.get_one(PolicyCampaign, broken.id)).enqueued_at is None  # tried again later
+
+
 async def test_mail_server_down_means_retries_with_back_off_and_nothing_lost(
     make_user, db_engine: AsyncEngine, mailbox: Mailbox, client: AsyncTestClient[Litestar]
 ) -> None:
@@ -136,17 +157,19 @@ async def test_progress_page_counts_and_polls_until_finished(
     await sign_in(client, officer.email)
     path = f"/staff/campaigns/{publication.campaign.id}"
     first = (await client.get(path)).text
-    assert f'hx-get="{path}/progress" hx-trigger="every 1s"' in first
+    assert f'hx-get="{path}/progress" hx-trigger="every 2s"' in first
     assert 'id="count-total">4<' in first  # three clients and the officer
     await write_all(db_engine, batch_size=10)
     partial = (await client.get(f"{path}/progress", headers={"hx-request": "true"})).text
-    assert partial.startswith('<section id="campaign-progress"')
+    assert partial.startswith('<div id="campaign-progress"')
+    assert "campaign-announce" not in partial  # announced only at the end
     assert 'id="count-queued">4<' in partial
     await deliver()
     done = (await client.get(f"{path}/progress", headers={"hx-request": "true"})).text
     assert 'id="count-sent">4<' in done
     assert "hx-trigger" not in done  # finished: the page stops polling
     assert "Finished: 4 sent." in visible_text(done)
+    assert '<span id="campaign-announce" hx-swap-oob="innerHTML">The e-mail is finished: 4 sent.</span>' in done
     assert (await client.get(f"{path}/progress", follow_redirects=False)).headers["location"] == path
     async with AsyncSession(db_engine) as session:
         campaign = await session.get(PolicyCampaign, publication.campaign.id)

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import re
 import uuid
 from pathlib import Path
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import PolicyAcknowledgement, Role
 from smartscheduling.app import create_app
 from smartscheduling.audit.models import AuditEvent
+from smartscheduling.policies import text as policy_text
 from smartscheduling.policies.models import PolicyCampaign, PolicyKind, PolicyVersion
+from smartscheduling.policies.services import PolicyService, PublishRaceError, revision
 from smartscheduling.policies.text import DATA_DIR
 from tests.conftest import make_settings
 from tests.helpers import csrf_token, field_errors, post_form, publish, sign_in
 from tests.test_pages import visible_text
 
 PRIVACY_V1 = (DATA_DIR / "privacy-v1.txt").read_text(encoding="utf-8")
+TERMS_V1 = (DATA_DIR / "terms-v1.txt").read_text(encoding="utf-8")
 EDITED = PRIVACY_V1.replace("we use a secured communication protocol", "we only use a secured communication protocol")
+ONLY_HTTPS = {"text": EDITED, "summary": "Only HTTPS.", "effective_on": "2099-01-01"}
 
 
 async def versions(engine: AsyncEngine, kind: PolicyKind = PolicyKind.PRIVACY) -> list[PolicyVersion]:
@@ -111,6 +117,16 @@ async def test_diff_or_version_that_does_not_exist_is_a_404_page(
     assert (await client.get("/terms/diff")).status_code == 400  # version 1 has nothing before it
 
 
+def test_the_shipped_version_1_texts_cannot_change_unnoticed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for kind in ("privacy", "cookies", "terms"):
+        (tmp_path / f"{kind}-v1.txt").write_text((DATA_DIR / f"{kind}-v1.txt").read_text(encoding="utf-8"))
+    monkeypatch.setattr(policy_text, "DATA_DIR", tmp_path)
+    assert {row["kind"]: row["text"] for row in policy_text.shipped_versions()}["privacy"] == PRIVACY_V1
+    (tmp_path / "terms-v1.txt").write_text(TERMS_V1.replace("Terms", "Conditions"), encoding="utf-8")
+    with pytest.raises(policy_text.ShippedTextChangedError, match=r"terms-v1\.txt"):
+        policy_text.shipped_versions()
+
+
 # --- publishing ---------------------------------------------------------------------------
 
 
@@ -119,6 +135,22 @@ async def start_draft(client: AsyncTestClient[Litestar], kind: str = "privacy") 
     response = await post_form(client, "/staff/policies/new", {"kind": kind})
     assert response.status_code == 303
     return response.headers["location"]
+
+
+async def previewed(client: AsyncTestClient[Litestar], editor: str) -> dict[str, str]:
+    """The publish form's fields: which saved state of the draft the officer looked at."""
+    match = re.search(r'name="previewed" value="([^"]+)"', (await client.get(editor)).text)
+    assert match, "no publish form on the editor"
+    return {"previewed": match[1]}
+
+
+async def saved_draft(client: AsyncTestClient[Litestar], make_user, form: dict[str, str]) -> str:
+    """An officer signed in, with a privacy-policy draft saved as ``form``; its editor's path."""
+    officer = await make_user(role=Role.PRIVACY_OFFICER)
+    await sign_in(client, officer.email)
+    editor = await start_draft(client)
+    assert (await post_form(client, editor, form)).status_code == 303
+    return editor
 
 
 async def test_only_privacy_officers_and_admins_may_publish(
@@ -160,7 +192,7 @@ async def test_officer_drafts_previews_and_publishes(
     preview = (await client.get(editor)).text
     assert "we only use a secured communication protocol" in preview  # rendered
     assert re.search(r"<ins[^>]*>.*?only", preview)  # and as a diff against version 1
-    published = await post_form(client, f"{editor}/publish", {})
+    published = await post_form(client, f"{editor}/publish", await previewed(client, editor))
     assert (published.status_code, published.headers["location"]) == (303, "/privacy/v/2")
     [_, second] = await versions(db_engine)
     assert (second.text, second.summary, second.published_by_id) == (EDITED.strip(), "Only HTTPS.", officer.id)
@@ -173,11 +205,8 @@ async def test_officer_drafts_previews_and_publishes(
 async def test_a_published_version_can_never_be_edited(
     client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
 ) -> None:
-    officer = await make_user(role=Role.PRIVACY_OFFICER)
-    await sign_in(client, officer.email)
-    editor = await start_draft(client)
-    await post_form(client, editor, {"text": EDITED, "summary": "Only HTTPS.", "effective_on": "2099-01-01"})
-    await post_form(client, f"{editor}/publish", {})
+    editor = await saved_draft(client, make_user, ONLY_HTTPS)
+    await post_form(client, f"{editor}/publish", await previewed(client, editor))
     again = await post_form(client, editor, {"text": "Rewritten", "summary": "x", "effective_on": "2099-01-01"})
     assert (again.status_code, again.headers["location"]) == (303, "/privacy/v/2")
     assert (await client.get(editor, follow_redirects=False)).headers.get("location") == "/privacy/v/2"
@@ -192,7 +221,7 @@ async def test_publishing_problems_are_shown_not_published(
     officer = await make_user(role=Role.PRIVACY_OFFICER)
     await sign_in(client, officer.email)
     editor = await start_draft(client, "terms")
-    response = await post_form(client, f"{editor}/publish", {})
+    response = await post_form(client, f"{editor}/publish", await previewed(client, editor))
     assert response.status_code == 422
     assert "there is nothing to publish" in response.text
     assert "Say in a few words what changed" in response.text
@@ -202,20 +231,69 @@ async def test_publishing_problems_are_shown_not_published(
 async def test_publishing_twice_makes_one_version_and_one_campaign(
     client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
 ) -> None:
-    officer = await make_user(role=Role.PRIVACY_OFFICER)
-    await sign_in(client, officer.email)
-    editor = await start_draft(client)
     form = {"text": EDITED, "summary": "Only HTTPS.", "effective_on": "2099-01-01", "significant": "true"}
-    await post_form(client, editor, form)
-    first, second = await asyncio.gather(
-        post_form(client, f"{editor}/publish", {}), post_form(client, f"{editor}/publish", {})
-    )
-    third = await post_form(client, f"{editor}/publish", {})
+    editor = await saved_draft(client, make_user, form)
+    seen = await previewed(client, editor)
+    # The same form sent three times, as an impatient double (and triple) click sends it.
+    first, second, third = [await post_form(client, f"{editor}/publish", seen) for _ in range(3)]
     locations = {r.headers["location"] for r in (first, second, third)}
     assert len(locations) == 1
     assert next(iter(locations)).startswith("/staff/campaigns/")
     assert [v.number for v in await versions(db_engine)] == [1, 2]
     assert await count(db_engine, PolicyCampaign) == 1
+
+
+async def test_a_draft_saved_again_after_the_preview_is_not_published_unseen(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    editor = await saved_draft(client, make_user, ONLY_HTTPS)
+    seen = await previewed(client, editor)
+    rewritten = EDITED + "\nA paragraph a colleague added in another tab.\n"
+    await post_form(client, editor, {"text": rewritten, "summary": "Only HTTPS.", "effective_on": "2099-01-01"})
+    stale = await post_form(client, f"{editor}/publish", seen)
+    assert stale.status_code == 409
+    assert "saved again after you previewed it" in stale.text
+    assert "A paragraph a colleague added" in stale.text  # the editor shows the draft as it is now
+    assert len(await versions(db_engine)) == 1
+    assert (await post_form(client, f"{editor}/publish", await previewed(client, editor))).status_code == 303
+    assert "A paragraph a colleague added" in (await versions(db_engine))[-1].text
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite has one writer at a time
+async def test_two_drafts_published_at_the_same_moment_make_one_version_and_a_conflict(db_engine: AsyncEngine) -> None:
+    drafts: dict[str, PolicyVersion] = {}
+    async with AsyncSession(db_engine, expire_on_commit=False) as session:
+        service = PolicyService(session)
+        for summary in ("Mine.", "Theirs."):
+            draft = await service.create_draft(PolicyKind.PRIVACY, actor_id=None, ip=None)
+            drafts[summary] = await service.save_draft(
+                draft.id, text=f"{EDITED}\n{summary}\n", summary=summary, significant=False,
+                effective_on=datetime.date(2099, 1, 1), actor_id=None, ip=None,
+            )  # fmt: skip
+    mine = drafts["Mine."]
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with db_engine.connect() as colleague, db_engine.connect() as watcher, AsyncSession(db_engine) as session:
+        # A colleague's publish of version 2 is written but not committed yet...
+        await colleague.execute(
+            update(PolicyVersion)
+            .where(PolicyVersion.id == drafts["Theirs."].id)
+            .values(number=2, published_at=func.now(), updated_at=func.now())
+        )
+        # ...when mine, also computed as version 2, has to wait for it.
+        publishing = asyncio.create_task(
+            PolicyService(session).publish(mine.id, previewed=revision(mine), actor_id=None, ip=None)
+        )
+        while not await watcher.scalar(waiting):
+            await watcher.rollback()  # pg_stat_activity is read once per transaction
+            assert not publishing.done(), publishing.result()
+        await colleague.commit()
+        with pytest.raises(PublishRaceError):
+            await publishing
+    assert [(v.number, v.summary) for v in await versions(db_engine)][1:] == [(2, "Theirs.")]
+    async with AsyncSession(db_engine) as session:
+        assert (await session.get_one(PolicyVersion, mine.id)).is_draft  # nothing of mine was half-published
 
 
 # --- the notice of a significant change ---------------------------------------------------
@@ -264,7 +342,8 @@ async def test_sign_up_records_the_latest_privacy_version(
     client: AsyncTestClient[Litestar], db_engine: AsyncEngine
 ) -> None:
     await publish(db_engine, PolicyKind.PRIVACY, EDITED)
-    await csrf_token(client, "/signup")
+    form = (await client.get("/signup")).text
+    assert '<label for="f-accept_policy">I have read the <a href="/privacy">privacy policy</a> (version 2).' in form
     response = await post_form(
         client,
         "/signup",
@@ -297,7 +376,7 @@ async def test_publishing_a_cookie_policy_version_brings_the_banner_back(
     editor = await start_draft(client, "cookies")
     text = (DATA_DIR / "cookies-v1.txt").read_text() + "\nWe now also count visits per hour.\n"
     await post_form(client, editor, {"text": text, "summary": "Hourly counts.", "effective_on": "2099-01-01"})
-    assert (await post_form(client, f"{editor}/publish", {})).status_code == 303
+    assert (await post_form(client, f"{editor}/publish", await previewed(client, editor))).status_code == 303
     page = (await client.get("/")).text
     assert "Cookies on Smart Scheduling" in page
     assert "Our cookie policy has changed" in page

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import Role
 from smartscheduling.audit.models import AuditEvent
+from smartscheduling.processors.models import Processor
+from smartscheduling.web.templating import long_date
 from tests.helpers import csrf_token, field_errors, post_form, sign_in
 from tests.test_pages import visible_text
 
@@ -65,3 +69,25 @@ async def test_only_admins_may_edit_the_register(client: AsyncTestClient[Litesta
     assert (await client.get("/staff/processors")).status_code == 403
     assert (await post_form(client, "/staff/processors/new", HOSTING)).status_code == 403
     assert (await client.get("/privacy/processors")).status_code == 200
+
+
+async def test_removing_a_processor_changes_the_registers_last_changed_date(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    admin = await make_user(role=Role.ADMIN)
+    await sign_in(client, admin.email)
+    await csrf_token(client, "/staff/processors/new")
+    for name in ("Kept Hosting", "Removed Mail"):
+        assert (await post_form(client, "/staff/processors/new", {**HOSTING, "name": name})).status_code == 303
+    async with db_engine.begin() as connection:  # both were added long ago
+        long_ago = datetime.datetime(2020, 1, 2, tzinfo=datetime.UTC)
+        await connection.execute(update(Processor).values(updated_at=long_ago))
+        audited = update(AuditEvent).where(AuditEvent.action.like("processor.%"))
+        await connection.execute(audited.values(occurred_at=long_ago))
+    assert "Last changed 2 January 2020." in visible_text((await client.get("/privacy/processors")).text)
+    async with AsyncSession(db_engine) as session:
+        removed = await session.scalar(select(Processor.id).where(Processor.name == "Removed Mail"))
+    assert (await post_form(client, f"/staff/processors/{removed}/delete", {})).status_code == 303
+    page = visible_text((await client.get("/privacy/processors")).text)
+    assert page.count("Removed Mail") == 1  # only in "Removed Mail removed from the register."
+    assert f"Last changed {long_date(datetime.datetime.now(datetime.UTC).date())}." in page

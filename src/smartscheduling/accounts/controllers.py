@@ -18,7 +18,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
 
 from smartscheduling.accounts.countries import countries
-from smartscheduling.accounts.identity import current_user, end_every_session, log_in, log_out
+from smartscheduling.accounts.identity import current_user, end_every_session, log_in, log_out, signed_in
 from smartscheduling.accounts.models import TokenPurpose
 from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm, is_minor
 from smartscheduling.accounts.services import AccountService, LoginFailure
@@ -114,16 +114,15 @@ class VerifyEmailController(Controller):
         user = await accounts.verify_email(token, ip=client_ip(request))
         if user is None:
             return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
-        signed_in = current_user(request)
+        me = current_user(request)
         flash(request, "Thank you: your e-mail address is confirmed.", category="ok")
-        if signed_in and signed_in.id == user.id:
+        if me and me.id == user.id:
             return redirect(request, "/")
         return redirect(request, "/login")
 
     @post("/resend", guards=[requires_login])
     async def resend(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
-        user = current_user(request)
-        assert user is not None  # the guard saw to that
+        user = signed_in(request)
         decision = await throttle.hit(RESEND_PER_USER, str(user.id))
         if decision.allowed:
             await accounts.resend_verification(user.id)

@@ -15,6 +15,7 @@ from typing import Any
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
@@ -47,6 +48,14 @@ class CurrentUser:
 
 def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
     return connection.scope.get("user")
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
+    """Who is signed in; for anyone else, 401 (the guards' check, and a handler's own)."""
+    user = current_user(connection)
+    if user is None:
+        raise NotAuthorizedException("Please sign in to continue.")
+    return user
 
 
 def log_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:

@@ -127,7 +127,8 @@ async def advance_campaigns(engine: AsyncEngine, *, batch_size: int, base_url: s
     """One batch of every campaign still being written; how many users were covered.
 
     One batch per call, not the whole campaign: the worker delivers between calls, so a
-    password-reset e-mail never waits behind more than one batch of a large mailing.
+    password-reset e-mail never waits behind more than one batch of a large mailing. A
+    campaign whose batch fails is logged and tried again on the next call.
     """
     async with engine.connect() as connection:
         open_ids = (
@@ -139,7 +140,10 @@ async def advance_campaigns(engine: AsyncEngine, *, batch_size: int, base_url: s
         ).all()
     covered = 0
     for campaign_id in open_ids:
-        covered += await enqueue_batch(engine, campaign_id, batch_size=batch_size, base_url=base_url)
+        try:
+            covered += await enqueue_batch(engine, campaign_id, batch_size=batch_size, base_url=base_url)
+        except Exception:  # one campaign that cannot be written must not hold up the others
+            logger.exception("campaign batch failed", extra={"fields": {"campaign": str(campaign_id)}})
     return covered
 
 

@@ -18,7 +18,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
-from smartscheduling.accounts.identity import CurrentUser, current_user
+from smartscheduling.accounts.identity import signed_in
 from smartscheduling.policies.diff import diff_texts
 from smartscheduling.policies.models import PolicyKind, PolicyVersion
 from smartscheduling.policies.services import PolicyService
@@ -128,8 +128,7 @@ class PolicyNoticeController(Controller):
 
     @post("/")
     async def acknowledge(self, request: HTMXRequest, policies: Policies) -> Response[Any]:
-        me: CurrentUser | None = current_user(request)
-        assert me is not None
+        me = signed_in(request)
         form = await request.form()
         try:
             kind = PolicyKind(str(form.get("kind", "")))

@@ -44,6 +44,15 @@ class PublishRaceError(Exception):
     """Another draft of the same kind was published at the same moment."""
 
 
+class DraftChangedError(Exception):
+    """The draft was saved again after the officer previewed it."""
+
+
+def revision(draft: PolicyVersion) -> str:
+    """Which saved state of a draft the officer is looking at (every save changes it)."""
+    return draft.updated_at.isoformat()
+
+
 def is_published() -> ColumnElement[bool]:
     return PolicyVersion.published_at.is_not(None)
 
@@ -247,47 +256,60 @@ class PolicyService:
             problems["effective_on"] = "The effective date cannot be in the past."
         return problems
 
-    async def publish(self, draft_id: uuid.UUID, *, actor_id: uuid.UUID | None, ip: str | None) -> Publication | None:
-        """Publish the draft as the next version; a significant one starts its mailing.
+    async def publish(
+        self, draft_id: uuid.UUID, *, previewed: str, actor_id: uuid.UUID | None, ip: str | None
+    ) -> Publication | None:
+        """Publish the draft, as it was when previewed, as the next version; a significant
+        one starts its mailing.
 
-        Submitting twice publishes once: the second submit finds the draft published and
-        gets the same version (and campaign) back. ``None`` when there is no such draft.
+        ``previewed`` is the draft's :func:`revision` the officer saw: if the draft was
+        saved since (in another tab), :class:`DraftChangedError`. Submitting twice
+        publishes once: the second submit finds the draft published and gets the same
+        version (and campaign) back. ``None`` when there is no such draft.
         """
         draft = await self.session.get(PolicyVersion, draft_id)
         if draft is None:
             return None
         if not draft.is_draft:
             return Publication(draft, await self.campaign_for(draft.id), already=True)
+        if revision(draft) != previewed:
+            raise DraftChangedError
         current = await self.latest(draft.kind)
         if problems := self.problems(draft, current):
             raise DraftProblem(problems)
         now = utcnow()
         number = (current.number or 0) + 1 if current else 1
-        result = await self.session.execute(
-            update(PolicyVersion)
-            .where(PolicyVersion.id == draft_id, PolicyVersion.published_at.is_(None))
-            .values(number=number, published_at=now, published_by_id=actor_id, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]  # the other submit won
-            await self.session.rollback()
-            version = await self.session.get(PolicyVersion, draft_id, populate_existing=True)
-            if version is None:
-                return None
-            return Publication(version, await self.campaign_for(version.id), already=True)
-        campaign = None
-        if draft.significant:
-            active = (User.status == AccountStatus.ACTIVE, User.created_at <= now)
-            total = await self.session.scalar(select(func.count()).select_from(User).where(*active)) or 0
-            campaign = PolicyCampaign(version_id=draft_id, total=total, cutoff=now)
-            self.session.add(campaign)
-        record(
-            self.session, "policy.published", actor_id=actor_id, ip=ip,
-            kind=draft.kind.value, number=number, significant=draft.significant,
-        )  # fmt: skip
         try:
+            result = await self.session.execute(
+                update(PolicyVersion)
+                .where(
+                    PolicyVersion.id == draft_id,
+                    PolicyVersion.published_at.is_(None),
+                    PolicyVersion.updated_at == draft.updated_at,
+                )
+                .values(number=number, published_at=now, published_by_id=actor_id, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]  # published or saved meanwhile
+                await self.session.rollback()
+                version = await self.session.get(PolicyVersion, draft_id, populate_existing=True)
+                if version is None:
+                    return None
+                if version.is_draft:
+                    raise DraftChangedError
+                return Publication(version, await self.campaign_for(version.id), already=True)
+            campaign = None
+            if draft.significant:
+                active = (User.status == AccountStatus.ACTIVE, User.created_at <= now)
+                total = await self.session.scalar(select(func.count()).select_from(User).where(*active)) or 0
+                campaign = PolicyCampaign(version_id=draft_id, total=total, cutoff=now)
+                self.session.add(campaign)
+            record(
+                self.session, "policy.published", actor_id=actor_id, ip=ip,
+                kind=draft.kind.value, number=number, significant=draft.significant,
+            )  # fmt: skip
             await self.session.commit()
-        except IntegrityError as exc:  # (kind, number) taken by a draft published meanwhile
+        except IntegrityError as exc:  # (kind, number) taken by another draft published meanwhile
             await self.session.rollback()
             raise PublishRaceError from exc
         version = await self.session.get(PolicyVersion, draft_id, populate_existing=True)

@@ -18,7 +18,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from msgspec import Meta
 
-from smartscheduling.accounts.identity import CurrentUser, current_user
+from smartscheduling.accounts.identity import signed_in
 from smartscheduling.accounts.models import Role
 from smartscheduling.policies.campaigns import failures, progress
 from smartscheduling.policies.controllers import Policies
@@ -27,10 +27,12 @@ from smartscheduling.policies.models import PolicyKind, PolicyVersion
 from smartscheduling.policies.services import (
     MAX_SUMMARY_CHARACTERS,
     MAX_TEXT_CHARACTERS,
+    DraftChangedError,
     DraftProblem,
     NotADraftError,
     PolicyService,
     PublishRaceError,
+    revision,
 )
 from smartscheduling.policies.text import parse_cached
 from smartscheduling.security.guards import requires_role
@@ -43,12 +45,6 @@ class DraftForm(msgspec.Struct):
     effective_on: Annotated[datetime.date, Meta(title="Effective date")]
     summary: Annotated[str, Meta(title="Summary of changes", max_length=MAX_SUMMARY_CHARACTERS)] = ""
     significant: bool = False
-
-
-def officer(request: HTMXRequest) -> CurrentUser:
-    user = current_user(request)
-    assert user is not None  # guarded
-    return user
 
 
 def draft_state(draft: PolicyVersion) -> FormState:
@@ -83,7 +79,7 @@ class PolicyStaffController(Controller):
             kind = PolicyKind(str(form.get("kind", "")))
         except ValueError:
             raise NotFoundException("There is no such kind of policy.") from None
-        draft = await policies.create_draft(kind, actor_id=officer(request).id, ip=client_ip(request))
+        draft = await policies.create_draft(kind, actor_id=signed_in(request).id, ip=client_ip(request))
         return redirect(request, f"/staff/policies/drafts/{draft.id}")
 
     async def _editor(
@@ -104,6 +100,7 @@ class PolicyStaffController(Controller):
             "preview": parse_cached(draft.text) if draft.text.strip() else None,
             "diff": diff_texts(current.text, draft.text) if current else None,
             "problems": PolicyService.problems(draft, current),
+            "revision": revision(draft),
             "saved": saved,
         }
         return HTMXTemplate(
@@ -138,7 +135,7 @@ class PolicyStaffController(Controller):
                 summary=data.summary,
                 significant=data.significant,
                 effective_on=data.effective_on,
-                actor_id=officer(request).id,
+                actor_id=signed_in(request).id,
                 ip=client_ip(request),
             )
         except NotADraftError:
@@ -154,21 +151,28 @@ class PolicyStaffController(Controller):
     async def publish(
         self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies, state: State
     ) -> Response[Any]:
+        previewed = str((await request.form()).get("previewed", ""))
         try:
-            publication = await policies.publish(draft_id, actor_id=officer(request).id, ip=client_ip(request))
+            publication = await policies.publish(
+                draft_id, previewed=previewed, actor_id=signed_in(request).id, ip=client_ip(request)
+            )
         except DraftProblem as problem:
             draft = await self._draft(policies, draft_id)
             form = draft_state(draft)
             form.errors.update(problem.problems)
             return await self._editor(request, policies, draft, form, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        except DraftChangedError:
+            return await self._conflict(
+                request, policies, draft_id,
+                "The draft was saved again after you previewed it (perhaps in another tab or by a colleague). "
+                "Check the preview and the changes below, then publish again.",
+            )  # fmt: skip
         except PublishRaceError:
-            draft = await self._draft(policies, draft_id)
-            form = draft_state(draft)
-            form.errors["__all__"] = (
-                f"Another version of the {draft.kind.label.lower()} was published at the same moment. "
-                "Look at the changes against it below, then publish again."
-            )
-            return await self._editor(request, policies, draft, form, status_code=HTTP_409_CONFLICT)
+            return await self._conflict(
+                request, policies, draft_id,
+                "Another version of this policy was published at the same moment. "
+                "Look at the changes against it below, then publish again.",
+            )  # fmt: skip
         if publication is None:
             raise NotFoundException("There is no such draft (it may have been discarded).")
         state.latest_versions.forget()
@@ -184,9 +188,21 @@ class PolicyStaffController(Controller):
             return redirect(request, f"/staff/campaigns/{publication.campaign.id}")
         return redirect(request, f"{version.kind.path}/v/{version.number}")
 
+    async def _conflict(
+        self, request: HTMXRequest, policies: PolicyService, draft_id: uuid.UUID, message: str
+    ) -> Response[Any]:
+        """The editor again, as the draft and the published versions are now, with why."""
+        policies.session.expire_all()
+        draft = await self._draft(policies, draft_id)
+        if not draft.is_draft:
+            return redirect(request, f"{draft.kind.path}/v/{draft.number}")
+        form = draft_state(draft)
+        form.errors["__all__"] = message
+        return await self._editor(request, policies, draft, form, status_code=HTTP_409_CONFLICT)
+
     @post("/drafts/{draft_id:uuid}/discard")
     async def discard(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
-        if await policies.discard_draft(draft_id, actor_id=officer(request).id, ip=client_ip(request)):
+        if await policies.discard_draft(draft_id, actor_id=signed_in(request).id, ip=client_ip(request)):
             flash(request, "Draft discarded.", "ok")
         else:
             flash(request, "That draft was already published or discarded.", "warn")
@@ -200,7 +216,7 @@ class CampaignController(Controller):
     guards = [requires_role(Role.PRIVACY_OFFICER)]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
-    async def _context(self, policies: PolicyService, campaign_id: uuid.UUID) -> dict[str, Any]:
+    async def _context(self, policies: PolicyService, campaign_id: uuid.UUID, *, polled: bool) -> dict[str, Any]:
         found = await policies.campaign(campaign_id)
         if found is None:
             raise NotFoundException("There is no such campaign.")
@@ -210,16 +226,17 @@ class CampaignController(Controller):
             "version": version,
             "progress": await progress(policies.session, campaign),
             "failures": await failures(policies.session, campaign.id),
+            "polled": polled,
         }
 
     @get("/{campaign_id:uuid}")
     async def show(self, campaign_id: FromPath[uuid.UUID], policies: Policies) -> HTMXTemplate:
-        context = await self._context(policies, campaign_id)
+        context = await self._context(policies, campaign_id, polled=False)
         return HTMXTemplate(template_name="policies/staff/campaign.html", context=context)
 
     @get("/{campaign_id:uuid}/progress")
     async def poll(self, request: HTMXRequest, campaign_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
         if not request.htmx:
             return redirect(request, f"/staff/campaigns/{campaign_id}")
-        context = await self._context(policies, campaign_id)
+        context = await self._context(policies, campaign_id, polled=True)
         return HTMXTemplate(template_name="policies/staff/partials/_progress.html", context=context)

@@ -8,6 +8,7 @@ else is a paragraph. Section ids are stable slugs, so other pages can link to
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +19,14 @@ DATA_DIR = Path(__file__).parent / "data"
 #: Version 1 of each policy ships with the code (``data/<kind>-v1.txt``) and is published
 #: by a migration, as of this moment.
 SHIPPED_AT = datetime.datetime(2026, 11, 25, tzinfo=datetime.UTC)
-SHIPPED_KINDS = ("privacy", "cookies", "terms")
+#: Each shipped text, pinned: version 1 is published and immutable, so a database migrated
+#: today must hold the same text as one migrated a year ago. Change a policy by publishing
+#: a new version, never by editing its ``-v1.txt``.
+SHIPPED_SHA256 = {
+    "privacy": "6014960704b6f903e555d44a0fe237546b0f84dc68b9485625c5cded8833cf73",
+    "cookies": "0e079d6014f6347eaea2a19f55f5d0fbf2f58df479b29c3ddc6ce3036896f3ac",
+    "terms": "8e57fb3a086a0c98b64eee89eb129b0323f764180965e93cb318c310d7605e1f",
+}
 #: The version of the notice non-U.S. users acknowledge at sign-up: their data is
 #: transferred to and stored in the U.S.
 US_TRANSFER_NOTICE_VERSION = 1
@@ -69,17 +77,30 @@ def parse_cached(text: str) -> PolicyDocument:
     return parse_policy(text)
 
 
+class ShippedTextChangedError(RuntimeError):
+    """A version-1 text file no longer matches what was published."""
+
+
+def shipped_text(kind: str) -> str:
+    raw = (DATA_DIR / f"{kind}-v1.txt").read_bytes()
+    if hashlib.sha256(raw).hexdigest() != SHIPPED_SHA256[kind]:
+        raise ShippedTextChangedError(
+            f"data/{kind}-v1.txt differs from the published version 1: publish a new version instead"
+        )
+    return raw.decode("utf-8")
+
+
 def shipped_versions() -> list[dict[str, Any]]:
     """The rows of the three version-1 documents, as the migration publishes them."""
     return [
         {
             "kind": kind,
             "number": 1,
-            "text": (DATA_DIR / f"{kind}-v1.txt").read_text(encoding="utf-8"),
+            "text": shipped_text(kind),
             "summary": "First published version.",
             "significant": False,
             "effective_on": SHIPPED_AT.date(),
             "published_at": SHIPPED_AT,
         }
-        for kind in SHIPPED_KINDS
+        for kind in SHIPPED_SHA256
     ]

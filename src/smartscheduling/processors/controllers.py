@@ -17,7 +17,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from msgspec import Meta
 
-from smartscheduling.accounts.identity import current_user
+from smartscheduling.accounts.identity import signed_in
 from smartscheduling.accounts.models import Role
 from smartscheduling.processors.models import Processor
 from smartscheduling.processors.services import FIELDS, NameTakenError, ProcessorService
@@ -52,9 +52,8 @@ class ProcessorRegisterController(Controller):
 
     @get("/")
     async def register(self, processors: Processors) -> HTMXTemplate:
-        return HTMXTemplate(
-            template_name="processors/register.html", context={"processors": await processors.register()}
-        )
+        context = {"processors": await processors.register(), "last_changed": await processors.last_changed()}
+        return HTMXTemplate(template_name="processors/register.html", context=context)
 
 
 class ProcessorAdminController(Controller):
@@ -90,8 +89,7 @@ class ProcessorAdminController(Controller):
         data, state = parse_form(ProcessorForm, await request.form())
         if data is None:
             return self._form(None, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        me = current_user(request)
-        assert me is not None
+        me = signed_in(request)
         try:
             await processors.add(msgspec.structs.asdict(data), actor_id=me.id, ip=client_ip(request))
         except NameTakenError:
@@ -114,8 +112,7 @@ class ProcessorAdminController(Controller):
         data, state = parse_form(ProcessorForm, await request.form())
         if data is None:
             return self._form(processor, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        me = current_user(request)
-        assert me is not None
+        me = signed_in(request)
         try:
             await processors.change(processor, msgspec.structs.asdict(data), actor_id=me.id, ip=client_ip(request))
         except NameTakenError:
@@ -129,8 +126,7 @@ class ProcessorAdminController(Controller):
         self, request: HTMXRequest, processor_id: FromPath[uuid.UUID], processors: Processors
     ) -> Response[Any]:
         processor = await self._get(processors, processor_id)
-        me = current_user(request)
-        assert me is not None
+        me = signed_in(request)
         await processors.remove(processor, actor_id=me.id, ip=client_ip(request))
         flash(request, f"{processor.name} removed from the register.", "ok")
         return redirect(request, "/staff/processors")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -9,11 +10,14 @@ from typing import Any
 from advanced_alchemy.exceptions import IntegrityError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import func, select
 
+from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import record
 from smartscheduling.processors.models import Processor
 
 FIELDS = ("name", "purpose", "data_categories", "location", "safeguards", "website")
+ACTIONS = ("processor.created", "processor.updated", "processor.deleted")
 
 
 class NameTakenError(Exception):
@@ -28,6 +32,14 @@ class ProcessorService(SQLAlchemyAsyncRepositoryService[Processor]):
 
     async def register(self) -> Sequence[Processor]:
         return await self.get_many(order_by=[("name", False)])
+
+    async def last_changed(self) -> datetime.datetime | None:
+        """When the register last changed: the newest edit, removals included (a removed
+        processor leaves no row behind, only its audit event)."""
+        session = self.repository.session
+        audited = select(func.max(AuditEvent.occurred_at)).where(AuditEvent.action.in_(ACTIONS))
+        edited = (await session.scalar(audited), await session.scalar(select(func.max(Processor.updated_at))))
+        return max((moment for moment in edited if moment is not None), default=None)
 
     async def add(self, values: dict[str, Any], *, actor_id: uuid.UUID, ip: str | None) -> Processor:
         try:

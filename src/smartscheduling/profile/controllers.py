@@ -13,7 +13,7 @@ import datetime
 from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartscheduling.accounts.controllers import plural
 from smartscheduling.accounts.countries import countries
-from smartscheduling.accounts.identity import CurrentUser, current_user, end_every_session, log_in, log_out
+from smartscheduling.accounts.identity import CurrentUser, current_user, end_every_session, log_in, log_out, signed_in
 from smartscheduling.accounts.models import TokenPurpose, User
 from smartscheduling.audit.service import describe, record
 from smartscheduling.personal_data import Erasure
@@ -45,12 +45,6 @@ Throttling = NamedDependency[Throttle]
 #: Confirming a change with the current password: no more guesses than at sign-in.
 REAUTHENTICATE = Limit("reauth", 5, timedelta(minutes=15))
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
-
-
-def signed_in(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = current_user(request)
-    assert user is not None  # every route here is guarded by requires_login
-    return user
 
 
 def field_for(key: str) -> ProfileField:

@@ -6,34 +6,27 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from smartscheduling.accounts.identity import CurrentUser, current_user
+from smartscheduling.accounts.identity import signed_in
 from smartscheduling.accounts.models import Role
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
-def _signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
-    user = current_user(connection)
-    if user is None:
-        raise NotAuthorizedException("Please sign in to continue.")
-    return user
-
-
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    _signed_in(connection)
+    signed_in(connection)
 
 
 def requires_verified_email(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not _signed_in(connection).verified:
+    if not signed_in(connection).verified:
         raise PermissionDeniedException("Please confirm your e-mail address first: use the link we sent you.")
 
 
 def requires_role(*roles: Role) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if not _signed_in(connection).has_role(*roles):
+        if not signed_in(connection).has_role(*roles):
             raise PermissionDeniedException("This page is for staff with the right role only.")
 
     guard.__name__ = f"requires_role({', '.join(role.value for role in roles)})"
