@@ -6,6 +6,10 @@ real ``smartscheduling worker`` process over SMTP to a local sink.
 Reports the total time (publication to the last message accepted), messages per second,
 the worker's peak memory (VmHWM) and that every user received exactly one message.
 The bench database (``BENCH_DATABASE_URL``) is emptied of users and mail first.
+
+The floor beside it (``--floor`` messages, default 20,000): the same message built and
+sent by a bare aiosmtplib client process over one connection to the same sink, with no
+database at all: the most a sender of one message per SMTP transaction reaches here.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from email.message import EmailMessage
 from pathlib import Path
 
+import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -27,6 +33,8 @@ from bench.common import DATABASE_URL, Server, ensure_database, production_env
 from smartscheduling.accounts.models import User
 from smartscheduling.db import utcnow
 from smartscheduling.mail.models import OutboxMessage
+from smartscheduling.mail.outbox import render
+from smartscheduling.policies.campaigns import MAIL_KIND
 from smartscheduling.policies.models import PolicyCampaign, PolicyKind, PolicyVersion
 from smartscheduling.policies.services import PolicyService, revision
 from smartscheduling.policies.text import DATA_DIR
@@ -35,6 +43,7 @@ from smartscheduling.policies.text import DATA_DIR
 class Sink:
     def __init__(self) -> None:
         self.received: Counter[str] = Counter()
+        self.first_at = 0.0
         self.last_at = 0.0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
@@ -42,6 +51,7 @@ class Sink:
         for recipient in envelope.rcpt_tos:
             self.received[recipient] += 1
         self.last_at = time.monotonic()
+        self.first_at = self.first_at or self.last_at
         return "250 OK"
 
 
@@ -86,7 +96,7 @@ async def publish_significant() -> None:
     await engine.dispose()
 
 
-async def run(users: int, batch: int) -> None:
+async def run(users: int, batch: int, floor_messages: int) -> None:
     ensure_database()
     print(f"preparing {users:,} users …")
     await prepare(users)
@@ -117,18 +127,58 @@ async def run(users: int, batch: int) -> None:
         worker.wait()
         smtp.close()
     duplicates = sum(1 for count in sink.received.values() if count > 1)
+    floor = await smtp_floor(min(users, floor_messages))
     print(f"users: {users:,}, batch: {batch}")
     print(f"total time: {elapsed:.1f} s, {users / elapsed:,.0f} messages/s")
     print(f"worker peak memory (VmHWM): {peak / 1024:.1f} MiB")
     print(f"recipients: {len(sink.received):,}, with more than one message: {duplicates}")
+    print(f"floor, a bare aiosmtplib client to the same sink (no database): {floor:,.0f} messages/s")
+
+
+async def smtp_floor(messages: int) -> float:
+    """Messages per second from a bare aiosmtplib client process to the same kind of sink."""
+    sink = Sink()
+    loop = asyncio.get_running_loop()
+    smtp = await loop.create_server(lambda: SMTP(sink, hostname="sink.test"), host="127.0.0.1", port=0)
+    port = smtp.sockets[0].getsockname()[1]
+    client = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.campaign", "--floor-client", str(port), "--users", str(messages)
+    )
+    try:
+        if await client.wait():
+            raise SystemExit("the floor client failed")
+    finally:
+        smtp.close()
+    return (messages - 1) / (sink.last_at - sink.first_at)  # from the first message to the last
+
+
+async def floor_client(port: int, messages: int) -> None:
+    """The floor's sender: the campaign's message, over one connection, nothing else."""
+    context = {
+        "label": "Privacy policy", "number": 2, "summary": "We never sell your data.",
+        "effective_on": utcnow().date(), "policy_url": "http://bench/privacy", "diff_url": "http://bench/privacy/diff",
+    }  # fmt: skip
+    subject, body_text, body_html = render(MAIL_KIND, context)
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
+        for n in range(messages):
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "bench@smartscheduling.com", f"u{n}@x.example", subject
+            message.set_content(body_text)
+            message.add_alternative(body_html, subtype="html")
+            await client.send_message(message)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--floor", type=int, default=20_000, help="messages the SMTP-only floor sends")
+    parser.add_argument("--floor-client", type=int, metavar="PORT", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.users, arguments.batch))
+    if arguments.floor_client:
+        asyncio.run(floor_client(arguments.floor_client, arguments.users))
+    else:
+        asyncio.run(run(arguments.users, arguments.batch, arguments.floor))
 
 
 if __name__ == "__main__":
