@@ -7,9 +7,10 @@ Reports the total time (publication to the last message accepted), messages per 
 the worker's peak memory (VmHWM) and that every user received exactly one message.
 The bench database (``BENCH_DATABASE_URL``) is emptied of users and mail first.
 
-The floor beside it (``--floor`` messages, default 20,000): the same message built and
-sent by a bare aiosmtplib client process over one connection to the same sink, with no
-database at all: the most a sender of one message per SMTP transaction reaches here.
+The floor beside it (``--floor`` messages, default 20,000): the same message, built by
+the worker's own ``build_message``, sent by a bare aiosmtplib client process over one
+connection to the same sink, with no database at all: the most a sender of one message
+per SMTP transaction reaches here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -32,6 +32,7 @@ from uuid_utils.compat import uuid7
 from bench.common import DATABASE_URL, Server, ensure_database, production_env
 from smartscheduling.accounts.models import User
 from smartscheduling.db import utcnow
+from smartscheduling.mail.delivery import Claimed, build_message
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.mail.outbox import render
 from smartscheduling.policies.campaigns import MAIL_KIND
@@ -161,11 +162,8 @@ async def floor_client(port: int, messages: int) -> None:
     subject, body_text, body_html = render(MAIL_KIND, context)
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
         for n in range(messages):
-            message = EmailMessage()
-            message["From"], message["To"], message["Subject"] = "bench@smartscheduling.com", f"u{n}@x.example", subject
-            message.set_content(body_text)
-            message.add_alternative(body_html, subtype="html")
-            await client.send_message(message)
+            row = Claimed(uuid7(), f"u{n}@x.example", subject, body_text, body_html, attempts=1)
+            await client.send_message(build_message(row, "bench@smartscheduling.com"))
 
 
 def main() -> None:

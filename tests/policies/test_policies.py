@@ -249,7 +249,7 @@ async def test_a_draft_saved_again_after_the_preview_is_not_published_unseen(
     editor = await saved_draft(client, make_user, ONLY_HTTPS)
     seen = await previewed(client, editor)
     rewritten = EDITED + "\nA paragraph a colleague added in another tab.\n"
-    await post_form(client, editor, {"text": rewritten, "summary": "Only HTTPS.", "effective_on": "2099-01-01"})
+    await post_form(client, editor, {**ONLY_HTTPS, "text": rewritten})
     stale = await post_form(client, f"{editor}/publish", seen)
     assert stale.status_code == 409
     assert "saved again after you previewed it" in stale.text

@@ -157,22 +157,19 @@ class PolicyStaffController(Controller):
                 draft_id, previewed=previewed, actor_id=signed_in(request).id, ip=client_ip(request)
             )
         except DraftProblem as problem:
-            draft = await self._draft(policies, draft_id)
-            form = draft_state(draft)
-            form.errors.update(problem.problems)
-            return await self._editor(request, policies, draft, form, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+            return await self._refused(request, policies, draft_id, problem.problems, HTTP_422_UNPROCESSABLE_ENTITY)
         except DraftChangedError:
-            return await self._conflict(
-                request, policies, draft_id,
+            message = (
                 "The draft was saved again after you previewed it (perhaps in another tab or by a colleague). "
-                "Check the preview and the changes below, then publish again.",
-            )  # fmt: skip
+                "Check the preview and the changes below, then publish again."
+            )
+            return await self._refused(request, policies, draft_id, {"__all__": message}, HTTP_409_CONFLICT)
         except PublishRaceError:
-            return await self._conflict(
-                request, policies, draft_id,
+            message = (
                 "Another version of this policy was published at the same moment. "
-                "Look at the changes against it below, then publish again.",
-            )  # fmt: skip
+                "Look at the changes against it below, then publish again."
+            )
+            return await self._refused(request, policies, draft_id, {"__all__": message}, HTTP_409_CONFLICT)
         if publication is None:
             raise NotFoundException("There is no such draft (it may have been discarded).")
         state.latest_versions.forget()
@@ -188,17 +185,18 @@ class PolicyStaffController(Controller):
             return redirect(request, f"/staff/campaigns/{publication.campaign.id}")
         return redirect(request, f"{version.kind.path}/v/{version.number}")
 
-    async def _conflict(
-        self, request: HTMXRequest, policies: PolicyService, draft_id: uuid.UUID, message: str
+    async def _refused(
+        self, request: HTMXRequest, policies: PolicyService, draft_id: uuid.UUID, errors: dict[str, str], status: int
     ) -> Response[Any]:
-        """The editor again, as the draft and the published versions are now, with why."""
+        """Publishing was refused: the editor again, as the draft and the published
+        versions are now, with why (or the version, should the draft be published meanwhile)."""
         policies.session.expire_all()
         draft = await self._draft(policies, draft_id)
         if not draft.is_draft:
             return redirect(request, f"{draft.kind.path}/v/{draft.number}")
         form = draft_state(draft)
-        form.errors["__all__"] = message
-        return await self._editor(request, policies, draft, form, status_code=HTTP_409_CONFLICT)
+        form.errors.update(errors)
+        return await self._editor(request, policies, draft, form, status_code=status)
 
     @post("/drafts/{draft_id:uuid}/discard")
     async def discard(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
