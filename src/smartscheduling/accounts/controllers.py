@@ -44,6 +44,17 @@ Accounts = NamedDependency[AccountService]
 Throttling = NamedDependency[Throttle]
 
 
+def link_page(*, title: str, text: str, action: str, button: str) -> HTMXTemplate:
+    """The page behind an e-mailed link: opening it changes nothing, its button does."""
+    context = {"title": title, "text": text, "action": action, "button": button}
+    return HTMXTemplate(template_name="accounts/link_action.html", context=context)
+
+
+def link_invalid() -> HTMXTemplate:
+    """An e-mailed link that is unknown, expired, used or voided: one answer for all."""
+    return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -106,14 +117,19 @@ class VerifyEmailController(Controller):
     @get("/{token:str}")
     async def show(self, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
         if await accounts.valid_token(token, TokenPurpose.VERIFY_EMAIL) is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
-        return HTMXTemplate(template_name="accounts/verify.html", context={"token": token})
+            return link_invalid()
+        return link_page(
+            title="Confirm your e-mail address",
+            text="One click and your address is confirmed.",
+            action=f"/verify-email/{token}",
+            button="Confirm my address",
+        )
 
     @post("/{token:str}")
     async def confirm(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> Response[Any]:
         user = await accounts.verify_email(token, ip=client_ip(request))
         if user is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+            return link_invalid()
         me = current_user(request)
         flash(request, "Thank you: your e-mail address is confirmed.", category="ok")
         if me and me.id == user.id:
@@ -222,7 +238,7 @@ class PasswordController(Controller):
     @get("/reset/{token:str}")
     async def show_reset(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
         if await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD) is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+            return link_invalid()
         return render_form(
             request, "accounts/reset.html", "accounts/partials/_reset_form.html", FormState(), token=token
         )
@@ -231,7 +247,7 @@ class PasswordController(Controller):
     async def reset(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> Response[Any]:
         user = await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD)
         if user is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+            return link_invalid()
         data, state = parse_form(ResetPasswordForm, await request.form())
         if data is not None and (problem := password_problem(data.password, user.email)):
             state.errors["password"] = problem
@@ -241,7 +257,7 @@ class PasswordController(Controller):
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY, token=token,
             )  # fmt: skip
         if await accounts.reset_password(token, data.password, ip=client_ip(request)) is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+            return link_invalid()
         await end_every_session(request, user.id)
         log_out(request)
         flash(request, "Your password is changed and every session is signed out. Sign in with the new password.", "ok")

@@ -74,11 +74,18 @@ class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a password)
     CHANGE_EMAIL = "change_email"
+    #: The link in the warning to the old address: "this was not me, stop the change".
+    CANCEL_EMAIL_CHANGE = "cancel_email_change"
 
 
 class AccountToken(Model):
     """A single-use link token. Only its HMAC (keyed with SECRET_KEY) is stored: neither
-    a copy of this table nor the key alone lets anyone forge or replay a link."""
+    a copy of this table nor the key alone lets anyone forge or replay a link.
+
+    A link works only while the account's ``session_epoch`` is the one it was issued
+    under: a password change or reset (which raise the epoch) voids every link sent
+    before it, whatever its purpose.
+    """
 
     __tablename__ = "account_token"
     __pii_columns__ = frozenset({"email"})
@@ -92,6 +99,8 @@ class AccountToken(Model):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime.datetime] = mapped_column(index=True)
     used_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
+    #: The account's ``session_epoch`` when the link was sent.
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PolicyAcknowledgement(Model):

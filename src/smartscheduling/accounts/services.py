@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,39 +82,46 @@ class AccountService:
                 token_hash=self._digest(raw),
                 email=email,
                 expires_at=utcnow() + lifetime,
+                epoch=user.session_epoch,
             )
         )
         return raw
 
-    async def valid_token(self, raw: str, purpose: TokenPurpose) -> AccountToken | None:
-        """The unexpired, unused token behind a link, without using it up."""
-        return await self.session.scalar(
-            select(AccountToken).where(
-                AccountToken.token_hash == self._digest(raw),
-                AccountToken.purpose == purpose,
-                AccountToken.used_at.is_(None),
-                AccountToken.expires_at > utcnow(),
-            )
+    def _live(self, raw: str, purpose: TokenPurpose) -> tuple[ColumnElement[bool], ...]:
+        """The link is this one, unused, unexpired, and sent under the account's current
+        session epoch (a password change or reset since then voids it)."""
+        current_epoch = select(User.session_epoch).where(User.id == AccountToken.user_id).scalar_subquery()
+        return (
+            AccountToken.token_hash == self._digest(raw),
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > utcnow(),
+            AccountToken.epoch == current_epoch,
         )
 
+    async def valid_token(self, raw: str, purpose: TokenPurpose) -> AccountToken | None:
+        """The live token behind a link, without using it up."""
+        return await self.session.scalar(select(AccountToken).where(*self._live(raw, purpose)))
+
     async def _consume_token(self, raw: str, purpose: TokenPurpose) -> tuple[uuid.UUID, str | None] | None:
-        """Use a token up, atomically: of two simultaneous uses exactly one succeeds."""
-        now = utcnow()
+        """Use a live token up, atomically: of two simultaneous uses exactly one succeeds."""
         row = (
             await self.session.execute(
                 update(AccountToken)
-                .where(
-                    AccountToken.token_hash == self._digest(raw),
-                    AccountToken.purpose == purpose,
-                    AccountToken.used_at.is_(None),
-                    AccountToken.expires_at > now,
-                )
-                .values(used_at=now)
+                .where(*self._live(raw, purpose))
+                .values(used_at=utcnow())
                 .returning(AccountToken.user_id, AccountToken.email)
                 .execution_options(synchronize_session=False)
             )
         ).one_or_none()
         return (row.user_id, row.email) if row else None
+
+    async def _void_links(self, user_id: uuid.UUID, *purposes: TokenPurpose) -> None:
+        """Spend the user's outstanding links (of ``purposes``, or all of them)."""
+        statement = update(AccountToken).where(AccountToken.user_id == user_id, AccountToken.used_at.is_(None))
+        if purposes:
+            statement = statement.where(AccountToken.purpose.in_(purposes))
+        await self.session.execute(statement.values(used_at=utcnow()).execution_options(synchronize_session=False))
 
     def _url(self, path: str) -> str:
         return f"{self.settings.base_url}{path}"
@@ -269,17 +276,10 @@ class AccountService:
             await self.session.rollback()
             return None
         user.password_hash = await self.hasher.hash(new_password)
+        # Every other link sent before (another reset, a pending e-mail change) dies with
+        # this one: whoever asked for them may be the person the owner is locking out.
         user.session_epoch += 1
-        await self.session.execute(  # any other reset link of this user dies with this one
-            update(AccountToken)
-            .where(
-                AccountToken.user_id == user.id,
-                AccountToken.purpose == TokenPurpose.RESET_PASSWORD,
-                AccountToken.used_at.is_(None),
-            )
-            .values(used_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        await self._void_links(user.id)
         self._mail(user, "password_changed", reset_url=self._url("/password/forgot"))
         record(self.session, "auth.password_reset", actor_id=user.id, subject_id=user.id, ip=ip)
         await self.session.commit()

@@ -23,7 +23,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartscheduling.accounts.controllers import plural
+from smartscheduling.accounts.controllers import link_invalid, link_page, plural
 from smartscheduling.accounts.countries import countries
 from smartscheduling.accounts.identity import CurrentUser, current_user, end_every_session, log_in, log_out, signed_in
 from smartscheduling.accounts.models import TokenPurpose, User
@@ -116,6 +116,13 @@ class ProfileController(Controller):
         user = await profile.get(signed_in(request).id)
         context = {"field": field, "user": user, "focus": True}
         return HTMXTemplate(template_name="profile/partials/_row.html", context=context)
+
+    @post("/email/cancel")
+    async def cancel_email_change(self, request: HTMXRequest, profile: Profile) -> Response[Any]:
+        """Stop a pending change of address (the notice on the profile page)."""
+        if await profile.cancel_email_change(signed_in(request).id, ip=client_ip(request)):
+            flash(request, "The change of address is stopped: the link sent to the new address no longer works.", "ok")
+        return redirect(request, "/profile#row-email")
 
     @post("/edit/{key:str}")
     async def save(
@@ -267,22 +274,52 @@ class ProfileController(Controller):
 
 
 class EmailChangeController(Controller):
-    """The link sent to a new address; it works without being signed in."""
+    """The links about a change of address; they work without being signed in: the
+    confirmation sent to the new address, and the cancellation sent to the old one."""
 
-    path = "/profile/email/confirm"
+    path = "/profile/email"
     include_in_schema = False
 
-    @get("/{token:str}")
+    @get("/confirm/{token:str}")
     async def show(self, token: FromPath[str], profile: Profile) -> HTMXTemplate:
         if await profile.valid_token(token, TokenPurpose.CHANGE_EMAIL) is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
-        return HTMXTemplate(template_name="profile/email_confirm.html", context={"token": token})
+            return link_invalid()
+        return link_page(
+            title="Confirm your new e-mail address",
+            text="One click, and we use this address from now on.",
+            action=f"/profile/email/confirm/{token}",
+            button="Use my new address",
+        )
 
-    @post("/{token:str}")
+    @post("/confirm/{token:str}")
     async def confirm(self, request: HTMXRequest, token: FromPath[str], profile: Profile) -> Response[Any]:
         user = await profile.confirm_email_change(token, ip=client_ip(request))
         if user is None:
-            return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
+            return link_invalid()
         flash(request, "Your new e-mail address is confirmed and in use.", "ok")
         me = current_user(request)
         return redirect(request, "/profile#row-email" if me and me.id == user.id else "/login")
+
+    @get("/cancel/{token:str}")
+    async def show_cancel(self, token: FromPath[str], profile: Profile) -> HTMXTemplate:
+        if await profile.valid_token(token, TokenPurpose.CANCEL_EMAIL_CHANGE) is None:
+            return link_invalid()
+        return link_page(
+            title="Stop the change of your e-mail address",
+            text="Your account keeps this address, and the link sent to the new address stops working.",
+            action=f"/profile/email/cancel/{token}",
+            button="Keep my address",
+        )
+
+    @post("/cancel/{token:str}")
+    async def cancel(self, request: HTMXRequest, token: FromPath[str], profile: Profile) -> Response[Any]:
+        if not await profile.cancel_email_change_by_link(token, ip=client_ip(request)):
+            return link_invalid()
+        flash(
+            request,
+            "The change is stopped: your account keeps this address. If you did not ask for it, "
+            "change your password too.",
+            "ok",
+        )
+        me = current_user(request)
+        return redirect(request, "/profile#row-email" if me else "/password/forgot")

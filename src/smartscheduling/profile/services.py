@@ -149,9 +149,41 @@ class ProfileService(AccountService):
                 user_id=user.id,
                 context={"name": user.name, "url": self._url(f"/profile/email/confirm/{raw}"), "hours": 24},
             )
-        self._mail(user, "email_change_requested", new_email=new_email, reset_url=self._url("/password/forgot"))
+        # The old address can stop the change with one click, signed in or not.
+        cancel = self._issue_token(user, TokenPurpose.CANCEL_EMAIL_CHANGE, CHANGE_EMAIL_LIFETIME)
+        self._mail(
+            user,
+            "email_change_requested",
+            new_email=new_email,
+            cancel_url=self._url(f"/profile/email/cancel/{cancel}"),
+            reset_url=self._url("/password/forgot"),
+        )
         record(self.session, "profile.email_change_requested", actor_id=user.id, subject_id=user.id, ip=ip)
         await self.session.commit()
+
+    async def cancel_email_change(self, user_id: uuid.UUID, *, ip: str | None) -> bool:
+        """The owner, signed in, stops every pending change of address; ``False`` when
+        there was none."""
+        pending = await self.pending_email_change(user_id)
+        if pending is None:
+            return False
+        await self._void_links(user_id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.CANCEL_EMAIL_CHANGE)
+        record(self.session, "profile.email_change_cancelled", actor_id=user_id, subject_id=user_id, ip=ip)
+        await self.session.commit()
+        return True
+
+    async def cancel_email_change_by_link(self, raw: str, *, ip: str | None) -> bool:
+        """The link in the warning to the old address: stops every pending change of
+        address. ``False`` when the link is not live."""
+        consumed = await self._consume_token(raw, TokenPurpose.CANCEL_EMAIL_CHANGE)
+        if consumed is None:
+            await self.session.rollback()
+            return False
+        user_id = consumed[0]
+        await self._void_links(user_id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.CANCEL_EMAIL_CHANGE)
+        record(self.session, "profile.email_change_cancelled", subject_id=user_id, ip=ip, via="link")
+        await self.session.commit()
+        return True
 
     async def confirm_email_change(self, raw: str, *, ip: str | None) -> User | None:
         consumed = await self._consume_token(raw, TokenPurpose.CHANGE_EMAIL)
@@ -184,7 +216,10 @@ class ProfileService(AccountService):
         user = await self.get(user_id)
         await self._confirm_password(user, current, ip=ip)
         user.password_hash = await self.hasher.hash(new)
+        # Every session elsewhere ends, and every link sent before dies (a pending change
+        # of address above all: it may be the intruder's).
         user.session_epoch += 1
+        await self._void_links(user.id)
         self._mail(user, "password_changed", reset_url=self._url("/password/forgot"))
         record(self.session, "auth.password_changed", actor_id=user.id, subject_id=user.id, ip=ip)
         await self.session.commit()
