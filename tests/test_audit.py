@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartscheduling.audit.service import ip_prefix
+from smartscheduling.network import network_prefix
 
 
 @pytest.mark.parametrize(
@@ -19,4 +19,4 @@ from smartscheduling.audit.service import ip_prefix
     ],
 )
 def test_ip_addresses_are_truncated_to_their_network(address: str | None, kept: str | None) -> None:
-    assert ip_prefix(address) == kept
+    assert network_prefix(address) == kept

@@ -28,12 +28,15 @@ from smartscheduling.security.guards import requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Decision, Limit, Throttle
 from smartscheduling.web.forms import FormState, parse_form, render_form
-from smartscheduling.web.http import back_to, client_ip, local_path, redirect
+from smartscheduling.web.http import back_to, client_ip, client_network, local_path, redirect
 
-LOGIN_PER_IP = Limit("login-ip", 30, timedelta(minutes=15))
+# Every per-network limit counts the client's network (/24, /48), not its address.
+LOGIN_PER_NETWORK = Limit("login-network", 30, timedelta(minutes=15))
+#: Counts sign-in attempts for one address from networks it never signed in from: a
+#: stranger can slow guessing but cannot lock the owner out of their usual networks.
 LOGIN_PER_ACCOUNT = Limit("login-account", 5, timedelta(minutes=15))
-SIGNUP_PER_IP = Limit("signup-ip", 10, timedelta(hours=1))
-RESET_PER_IP = Limit("reset-ip", 10, timedelta(hours=1))
+SIGNUP_PER_NETWORK = Limit("signup-network", 10, timedelta(hours=1))
+RESET_PER_NETWORK = Limit("reset-network", 10, timedelta(hours=1))
 RESET_PER_ADDRESS = Limit("reset-address", 3, timedelta(hours=1))
 RESEND_PER_USER = Limit("verify-resend", 3, timedelta(hours=1))
 
@@ -98,7 +101,7 @@ class SignupController(Controller):
         data, state = parse_form(SignupForm, form)
         if data is None:
             return await self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        decision = await throttle.hit(SIGNUP_PER_IP, client_ip(request) or "-")
+        decision = await throttle.hit(SIGNUP_PER_NETWORK, client_network(request))
         if not decision.allowed:
             headers = too_many(state, decision, "sign-ups from your network")
             return await self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
@@ -172,16 +175,19 @@ class AuthController(Controller):
 
     @post("/login")
     async def submit(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
-        ip = client_ip(request)
-        by_ip = await throttle.hit(LOGIN_PER_IP, ip or "-")
+        ip, network = client_ip(request), client_network(request)
+        by_network = await throttle.hit(LOGIN_PER_NETWORK, network)
         data, state = parse_form(LoginForm, await request.form())
-        if data is None:
+        decision = by_network
+        # From a network this address has signed in from before, only the network's limit
+        # applies; from anywhere else the address's too. Counted the same whether or not an
+        # account has the address (one query either way), so the answer reveals nothing.
+        if data is not None and decision.allowed and not await accounts.has_signed_in_from(data.email, network):
+            decision = await throttle.hit(LOGIN_PER_ACCOUNT, data.email)
+        if decision.allowed and data is None:
             return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        # Counted per address whether or not an account has it: the answer is the same.
-        by_account = await throttle.hit(LOGIN_PER_ACCOUNT, data.email)
-        if not (by_ip.allowed and by_account.allowed):
-            worst = by_ip if not by_ip.allowed else by_account
-            headers = too_many(state, worst, "sign-in attempts")
+        if not decision.allowed or data is None:
+            headers = too_many(state, decision, "sign-in attempts")
             return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
         consent = state_of(request.scope)
         result = await accounts.authenticate(
@@ -219,7 +225,7 @@ class PasswordController(Controller):
                 request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", state,
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
             )  # fmt: skip
-        by_ip = await throttle.hit(RESET_PER_IP, client_ip(request) or "-")
+        by_ip = await throttle.hit(RESET_PER_NETWORK, client_network(request))
         if not by_ip.allowed:
             headers = too_many(state, by_ip, "reset requests from your network")
             return render_form(
@@ -244,7 +250,9 @@ class PasswordController(Controller):
         )
 
     @post("/reset/{token:str}")
-    async def reset(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> Response[Any]:
+    async def reset(
+        self, request: HTMXRequest, token: FromPath[str], accounts: Accounts, throttle: Throttling
+    ) -> Response[Any]:
         user = await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD)
         if user is None:
             return link_invalid()
@@ -259,6 +267,7 @@ class PasswordController(Controller):
         if await accounts.reset_password(token, data.password, ip=client_ip(request)) is None:
             return link_invalid()
         await end_every_session(request, user.id)
+        await throttle.reset(LOGIN_PER_ACCOUNT, user.email)  # whoever locked the address out is locked out now
         log_out(request)
         flash(request, "Your password is changed and every session is signed out. Sign in with the new password.", "ok")
         return redirect(request, "/login")

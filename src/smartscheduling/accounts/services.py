@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,7 @@ from smartscheduling.accounts.models import (
     User,
 )
 from smartscheduling.accounts.schemas import SignupForm
+from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import record
 from smartscheduling.config import Settings
 from smartscheduling.consent.services import ConsentService
@@ -240,6 +241,22 @@ class AccountService:
             await ConsentService(self.session).link(consent_id, user.id)
         await self.session.commit()
         return LoginResult(user)
+
+    async def has_signed_in_from(self, email: str, network: str) -> bool:
+        """Whether the account with this address (if any) ever signed in from ``network``
+        (as the audit log remembers it). One query whether or not the account exists."""
+        return bool(
+            await self.session.scalar(
+                select(
+                    exists().where(
+                        User.email == email,
+                        AuditEvent.subject_id == User.id,
+                        AuditEvent.action == "auth.login",
+                        AuditEvent.ip_prefix == network,
+                    )
+                )
+            )
+        )
 
     async def log_out(self, user_id: uuid.UUID, *, ip: str | None) -> None:
         record(self.session, "auth.logout", actor_id=user_id, subject_id=user_id, ip=ip)

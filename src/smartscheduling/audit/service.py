@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.audit.models import AuditEvent
-
-IPV4_PREFIX = 24
-IPV6_PREFIX = 48
+from smartscheduling.network import network_prefix
 
 #: How an action reads to the person it concerns (e.g. in "Your data").
 DESCRIPTIONS = {
@@ -30,20 +27,6 @@ def describe(action: str) -> str:
     return DESCRIPTIONS.get(action, action.replace(".", ": ").replace("_", " ").capitalize())
 
 
-def ip_prefix(address: str | None) -> str | None:
-    """The client's network, not the client: ``203.0.113.0/24``, ``2001:db8:1::/48``."""
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:  # a dual-stack listener's IPv4 client
-        ip = ip.ipv4_mapped
-    prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
 def record(
     session: AsyncSession,
     action: str,
@@ -59,7 +42,7 @@ def record(
     secrets.
     """
     event = AuditEvent(
-        action=action, actor_id=actor_id, subject_id=subject_id, ip_prefix=ip_prefix(ip), details=details
+        action=action, actor_id=actor_id, subject_id=subject_id, ip_prefix=network_prefix(ip), details=details
     )
     session.add(event)
     return event

@@ -10,6 +10,8 @@ from litestar.connection import ASGIConnection
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect
 
+from smartscheduling.network import UNKNOWN_NETWORK, network_prefix
+
 
 def redirect(request: Request[Any, Any, Any], url: str) -> Response[Any]:
     """Post/Redirect/Get: 303 for a plain form; for htmx a client-side redirect, so that a
@@ -43,3 +45,8 @@ def back_to(request: Request[Any, Any, Any], default: str = "/") -> str:
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The client's address as uvicorn saw it (the proxy's ``X-Forwarded-For`` when trusted)."""
     return connection.client.host if connection.client else None
+
+
+def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The client's network (/24, /48): what every per-network throttle counts."""
+    return network_prefix(client_ip(connection)) or UNKNOWN_NETWORK
