@@ -45,6 +45,8 @@ from smartscheduling.security.passwords import PasswordHasher
 from tests.mailbox import Mailbox
 
 CI = bool(os.environ.get("CI"))
+#: The project's own command, as installed in this environment.
+CLI = str(Path(sys.executable).parent / "smartscheduling")
 CHROMIUM = Path("/usr/bin/chromium")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 #: A database number of its own, emptied before and after each test that uses it.
@@ -341,8 +343,9 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIterator[LiveServer]:
-    """Run ``uvicorn smartscheduling.asgi:app`` in a child process on a socket bound here.
+async def serve(env: dict[str, str], log: Path, *serve_args: str) -> AsyncIterator[LiveServer]:
+    """Run ``smartscheduling serve`` (the Procfile's web process) in a child process on a
+    socket bound here.
 
     The socket listens before the child starts, so a request made at once simply waits
     in the backlog until the server accepts it: no polling, no sleeping.
@@ -358,8 +361,7 @@ async def serve(env: dict[str, str], log: Path, *uvicorn_args: str) -> AsyncIter
     child_env = {**os.environ, "BASE_URL": url, "LOG_LEVEL": "WARNING", **env}
     with log.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uvicorn", "smartscheduling.asgi:app",
-            "--fd", str(sock.fileno()), "--no-access-log", *uvicorn_args,
+            CLI, "serve", "--fd", str(sock.fileno()), *serve_args,
             pass_fds=(sock.fileno(),), env=child_env, stdout=log_file, stderr=log_file,
         )  # fmt: skip
     sock.close()

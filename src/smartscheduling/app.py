@@ -56,6 +56,9 @@ from smartscheduling.worker import run_worker
 #: Paths that need no CSRF cookie, session or user (probes and immutable assets).
 INFRASTRUCTURE_PATHS = ["^/healthz$", "^/readyz$", "^/static(/|$)"]
 STATIC_MAX_AGE = 365 * 24 * 3600
+#: The largest request body a route accepts unless it says otherwise (forms are small;
+#: 413 beyond, before the body is read).
+FORM_MAX_BYTES = 64 * 1024
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
@@ -204,6 +207,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         openapi_config=None,
         logging_config=None,
+        request_max_body_size=FORM_MAX_BYTES,
         debug=settings.debug,
     )
     # Litestar's middleware runs for matched routes only; these must see every response

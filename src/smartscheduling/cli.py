@@ -22,6 +22,7 @@ from smartscheduling.config import PROJECT_ROOT, ConfigError, Settings, get_sett
 from smartscheduling.db import create_engine, run_alembic
 from smartscheduling.logs import configure_logging
 from smartscheduling.security.passwords import PasswordHasher, password_problem
+from smartscheduling.web.server import server_options
 from smartscheduling.worker import run_worker
 
 T = TypeVar("T")
@@ -51,18 +52,68 @@ def main() -> None:
     """Smart Scheduling: appointment booking that keeps its privacy promises."""
 
 
+def _listen_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Where to listen, and TLS when the app terminates it itself (``serve`` and ``run``)."""
+    for option in reversed(
+        [
+            click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on."),
+            click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port."),
+            click.option("--fd", type=int, hidden=True, help="Serve on this already-listening socket (tests)."),
+            click.option(
+                "--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="Terminate TLS here: certificate."
+            ),
+            click.option(
+                "--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Terminate TLS here: private key."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    fd: int | None,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+    reload: bool = False,
+) -> None:
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
+    scheme = "https" if ssl_certfile else "http"
+    click.echo(f"Serving {settings.app_env} on {scheme}://{host}:{port}  (Ctrl+C to stop)")
+    uvicorn.run(
+        "smartscheduling.asgi:app",
+        host=host,
+        port=port,
+        fd=fd,
+        reload=reload,
+        reload_dirs=[str(PROJECT_ROOT / "src")] if reload else None,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        **server_options(settings),
+    )
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@_listen_options
+def serve(**listen: Any) -> None:
+    """Serve the app (production: the Procfile's web process; migrations are the release step's)."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _serve(settings, **listen)
+
+
+@main.command()
+@_listen_options
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
-@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="Terminate TLS here: certificate.")
-@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="Terminate TLS here: private key.")
-def run(host: str, port: int, reload: bool, ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
+def run(**listen: Any) -> None:
     """Apply pending migrations, load demo data into an empty development database, serve."""
     settings = _settings()
     configure_logging(settings.log_level)
-    if bool(ssl_certfile) != bool(ssl_keyfile):
-        raise click.UsageError("--ssl-certfile and --ssl-keyfile go together")
 
     async def prepare(engine: Any) -> list[str]:
         await run_alembic(engine, command.upgrade, "head")
@@ -72,21 +123,7 @@ def run(host: str, port: int, reload: bool, ssl_certfile: str | None, ssl_keyfil
 
     for line in _with_engine(settings, prepare):
         click.echo(line)
-    scheme = "https" if ssl_certfile else "http"
-    click.echo(f"Serving {settings.app_env} on {scheme}://{host}:{port}  (Ctrl+C to stop)")
-    uvicorn.run(
-        "smartscheduling.asgi:app",
-        host=host,
-        port=port,
-        reload=reload,
-        reload_dirs=[str(PROJECT_ROOT / "src")] if reload else None,
-        proxy_headers=True,
-        access_log=False,
-        server_header=False,
-        log_config=None,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-    )
+    _serve(settings, **listen)
 
 
 @main.group()

@@ -64,6 +64,19 @@ class Settings:
     campaign_batch_size: int = 500
     #: How long a worker holds the outbox rows it claimed; a dead worker's rows wait this long.
     outbox_lease_seconds: int = 300
+    # What the HTTP server accepts (see ``web/server.py``).
+    #: The request line and headers together, in bytes (431 beyond).
+    max_header_bytes: int = 16 * 1024
+    #: Header lines per request (431 beyond).
+    max_headers: int = 100
+    #: Seconds for the request line and headers to arrive (408 beyond).
+    header_timeout_seconds: float = 10
+    #: Seconds a request body may pause; past that long it must average ``min_body_rate``.
+    body_timeout_seconds: float = 10
+    #: Bytes per second a request body must average once ``body_timeout_seconds`` have passed.
+    min_body_rate: int = 1024
+    #: Seconds an idle keep-alive connection stays open.
+    keep_alive_seconds: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -136,6 +149,12 @@ class Settings:
             data_location=env.get("DATA_LOCATION", "").strip() or "the United States",
             campaign_batch_size=_int(env, "CAMPAIGN_BATCH_SIZE", default=500, minimum=1),
             outbox_lease_seconds=_int(env, "OUTBOX_LEASE_SECONDS", default=300, minimum=1),
+            max_header_bytes=_int(env, "MAX_HEADER_BYTES", default=16 * 1024, minimum=1024),
+            max_headers=_int(env, "MAX_HEADERS", default=100, minimum=10),
+            header_timeout_seconds=_number(env, "HEADER_TIMEOUT_SECONDS", default=10),
+            body_timeout_seconds=_number(env, "BODY_TIMEOUT_SECONDS", default=10),
+            min_body_rate=_int(env, "MIN_BODY_RATE", default=1024, minimum=1),
+            keep_alive_seconds=_int(env, "KEEP_ALIVE_SECONDS", default=5, minimum=1),
         )
         settings.validate()
         return settings
@@ -207,6 +226,22 @@ def _int(env: Mapping[str, str], name: str, *, default: int, minimum: int) -> in
         raise ConfigError(msg) from None
     if value < minimum:
         msg = f"{name} must be at least {minimum}, not {value}"
+        raise ConfigError(msg)
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, *, default: float) -> float:
+    """A positive number of seconds (fractions allowed)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        msg = f"{name} must be a number of seconds, not {raw!r}"
+        raise ConfigError(msg) from None
+    if not 0 < value < 3600:
+        msg = f"{name} must be more than 0 and less than 3600 seconds, not {raw}"
         raise ConfigError(msg)
     return value
 

@@ -122,7 +122,8 @@ class PolicyStaffController(Controller):
             return redirect(request, f"{draft.kind.path}/v/{draft.number}")
         return await self._editor(request, policies, draft, draft_state(draft))
 
-    @post("/drafts/{draft_id:uuid}")
+    # A whole policy text (up to 100,000 characters, percent-encoded) must fit.
+    @post("/drafts/{draft_id:uuid}", request_max_body_size=2 * 1024 * 1024)
     async def save(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
         draft = await self._draft(policies, draft_id)
         data, state = parse_form(DraftForm, await request.form())
