@@ -162,6 +162,14 @@ async def test_an_existing_address_gets_the_same_answer_and_its_owner_an_email(
         ),
         ({"password": "ada.lovelace rocks"}, "password", "Your password must not contain your e-mail address."),
         ({"accept_policy": ""}, "accept_policy", "Please confirm that you have read the privacy policy."),
+        (
+            {"name": "Ada\r\nTo unlock your account, open https://evil.example/unlock"},
+            "name",
+            "Name must fit on one line: remove the line breaks.",
+        ),
+        ({"name": "Ada\u2028Lovelace"}, "name", "Name must fit on one line: remove the line breaks."),
+        ({"name": "Ada\x00Lovelace"}, "name", "Name contains an invisible control character: please type it again."),
+        ({"name": "Ada\x1b[2JLovelace"}, "name", "Name contains an invisible control character: please type it again."),
     ],
 )
 async def test_bad_input_is_answered_next_to_the_field_and_kept(
@@ -219,3 +227,20 @@ async def test_sign_ups_are_throttled_per_network(client: AsyncTestClient[Litest
     assert int(response.headers["retry-after"]) > 0
     async with db_engine.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(User)) == 10
+
+
+async def test_repeated_sign_ups_with_a_taken_address_tell_its_owner_only_a_few_times(
+    client: AsyncTestClient[Litestar], db_engine: AsyncEngine, make_user, deliver, mailbox: Mailbox
+) -> None:
+    owner = await make_user(email="ada.lovelace@example.com")
+    for _ in range(10):
+        assert (await sign_up(client)).headers["location"] == "/signup/sent"  # the same answer every time
+    await deliver()
+    assert [m["Subject"] for m in mailbox.to(owner.email)] == [
+        "Someone tried to create an account with your address"
+    ] * 3
+    async with db_engine.connect() as connection:
+        attempts = await connection.scalar(
+            select(func.count()).where(AuditEvent.action == "account.signup_with_existing_address")
+        )
+    assert attempts == 10  # every attempt is still on record

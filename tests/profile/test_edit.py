@@ -128,6 +128,8 @@ async def test_phone_numbers_are_stored_in_e164(
         ("language", {"language": "xx"}, "language", "Choose a language from the list."),
         ("country", {"country": "ZZ"}, "country", "Choose"),
         ("date_of_birth", {"date_of_birth": "next tuesday"}, "date_of_birth", "like 1990-04-23"),
+        ("name", {"name": "Ada\nLovelace"}, "name", "must fit on one line"),
+        ("postal_address", {"postal_address": "1 Main St\x00"}, "postal_address", "invisible control character"),
     ],
 )
 async def test_bad_input_is_refused_with_a_message_and_the_input_kept(
@@ -294,3 +296,18 @@ async def test_each_change_is_audited_by_field_name_never_by_value(
     assert events[0].details == {"fields": ["phone"]}
     assert events[1].details == {"fields": ["notify_news", "notify_reminders_sms"]}  # e-mail reminders were on
     assert "4155550177" not in str([e.details for e in events])
+
+
+async def test_a_postal_address_keeps_its_lines(
+    client: AsyncTestClient[Litestar], me: User, db_engine: AsyncEngine
+) -> None:
+    assert (await save(client, "postal_address", 1, postal_address="2 High St\r\nSpringfield\tIL")).status_code == 303
+    assert (await fetch(db_engine, me.id)).postal_address == "2 High St\r\nSpringfield\tIL"
+
+
+async def test_a_version_beyond_the_database_integer_range_is_refused(
+    client: AsyncTestClient[Litestar], me: User, db_engine: AsyncEngine
+) -> None:
+    for version in (2**31, -(2**31) - 1, 10**30):
+        assert (await save(client, "name", version, name="Someone Else")).status_code == 422
+    assert (await fetch(db_engine, me.id)).name == me.name

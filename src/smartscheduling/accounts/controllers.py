@@ -37,6 +37,8 @@ LOGIN_PER_NETWORK = Limit("login-network", 30, timedelta(minutes=15))
 LOGIN_PER_ACCOUNT = Limit("login-account", 5, timedelta(minutes=15))
 SIGNUP_PER_NETWORK = Limit("signup-network", 10, timedelta(hours=1))
 RESET_PER_NETWORK = Limit("reset-network", 10, timedelta(hours=1))
+#: "Someone tried to create an account with your address": a few an hour, then silence.
+SIGNUP_NOTICE_PER_ADDRESS = Limit("signup-notice", 3, timedelta(hours=1))
 RESET_PER_ADDRESS = Limit("reset-address", 3, timedelta(hours=1))
 RESEND_PER_USER = Limit("verify-resend", 3, timedelta(hours=1))
 
@@ -105,7 +107,9 @@ class SignupController(Controller):
         if not decision.allowed:
             headers = too_many(state, decision, "sign-ups from your network")
             return await self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
-        await accounts.sign_up(data, ip=client_ip(request))
+        # Counted for every sign-up (taken address or not), so the count reveals nothing.
+        notify = (await throttle.hit(SIGNUP_NOTICE_PER_ADDRESS, data.email)).allowed
+        await accounts.sign_up(data, ip=client_ip(request), notify_existing=notify)
         return redirect(request, "/signup/sent")
 
     @get("/sent", sync_to_thread=False)

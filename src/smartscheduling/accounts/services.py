@@ -142,9 +142,10 @@ class AccountService:
 
     # --- sign-up and verification ------------------------------------------------------
 
-    async def sign_up(self, form: SignupForm, *, ip: str | None) -> None:
-        """Create the account, or — when the address is taken — tell its owner by e-mail.
-        Both cost one password hash and show the same page: nobody learns who has an account."""
+    async def sign_up(self, form: SignupForm, *, ip: str | None, notify_existing: bool = True) -> None:
+        """Create the account, or — when the address is taken — tell its owner by e-mail
+        (unless ``notify_existing`` is off: they were told often enough lately). Both cost
+        one password hash and show the same page: nobody learns who has an account."""
         existing = await self.users.get_one_or_none(email=form.email)
         if existing is None:
             if await self._create_client(form, ip=ip):
@@ -153,10 +154,14 @@ class AccountService:
         else:
             await self.hasher.burn(form.password)
         if existing is not None:
-            self._mail(
-                existing, "account_exists", login_url=self._url("/login"), reset_url=self._url("/password/forgot")
-            )
-            record(self.session, "account.signup_with_existing_address", subject_id=existing.id, ip=ip)
+            if notify_existing:
+                self._mail(
+                    existing, "account_exists", login_url=self._url("/login"), reset_url=self._url("/password/forgot")
+                )
+            record(
+                self.session, "account.signup_with_existing_address", subject_id=existing.id, ip=ip,
+                owner_told=notify_existing,
+            )  # fmt: skip
         await self.session.commit()
 
     async def _create_client(self, form: SignupForm, *, ip: str | None) -> bool:

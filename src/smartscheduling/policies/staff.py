@@ -41,9 +41,11 @@ from smartscheduling.web.http import client_ip, redirect
 
 
 class DraftForm(msgspec.Struct):
-    text: Annotated[str, Meta(title="Policy text", max_length=MAX_TEXT_CHARACTERS)]
+    text: Annotated[str, Meta(title="Policy text", max_length=MAX_TEXT_CHARACTERS, extra={"multiline": True})]
     effective_on: Annotated[datetime.date, Meta(title="Effective date")]
-    summary: Annotated[str, Meta(title="Summary of changes", max_length=MAX_SUMMARY_CHARACTERS)] = ""
+    summary: Annotated[
+        str, Meta(title="Summary of changes", max_length=MAX_SUMMARY_CHARACTERS, extra={"multiline": True})
+    ] = ""
     significant: bool = False
 
 

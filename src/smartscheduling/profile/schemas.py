@@ -65,7 +65,9 @@ class PhoneForm(msgspec.Struct, kw_only=True):
 
 class AddressForm(msgspec.Struct, kw_only=True):
     version: Version
-    postal_address: Annotated[str, Meta(max_length=300, title="Postal address")] | None = None
+    postal_address: Annotated[str, Meta(max_length=300, title="Postal address", extra={"multiline": True})] | None = (
+        None
+    )
 
 
 class TimeZoneForm(msgspec.Struct, kw_only=True):

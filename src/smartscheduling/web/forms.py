@@ -4,7 +4,11 @@ A form schema is a ``msgspec.Struct`` whose fields are ``Annotated`` with ``Meta
 ``title`` is the label used in messages, ``min_length``/``max_length``/``pattern`` are
 checked, and ``extra`` may carry ``clean`` (a function that normalises the value or
 raises ``ValueError`` with a sentence for the user), ``message`` (the sentence for a
-value of the wrong shape) and ``secret`` (never echoed back into the form). A schema
+value of the wrong shape), ``secret`` (never echoed back into the form) and
+``multiline`` (a ``<textarea>``: line breaks and tabs allowed). Text fields refuse
+control characters (NUL included) and, unless multiline, line breaks: a name must not
+be able to smuggle lines into an e-mail. Whole numbers must fit the database's integer
+columns (−2³¹ … 2³¹−1) unless the field sets its own bounds. A schema
 may define ``check(values) -> dict[str, str]``, a static method for rules across
 fields; it sees every value that passed its own checks, so that all problems are shown
 at once.
@@ -16,6 +20,7 @@ at once.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import UnionType
@@ -27,6 +32,24 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 S = TypeVar("S", bound=msgspec.Struct)
 #: Upper bound on a submitted value, unless its field allows more (``max_length``).
 MAX_FIELD_BYTES = 10_000
+#: What a database integer column holds (PostgreSQL's ``integer``).
+INT_RANGE = (-(2**31), 2**31 - 1)
+#: Control characters (C0, DEL, C1), and line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The same, less line breaks and tabs: what a multi-line field refuses.
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile("[\n\r\u2028\u2029\x85]")
+
+
+def _control_problem(text: str, label: str, *, multiline: bool) -> str | None:
+    """Why ``text`` cannot be stored as it is, or ``None``."""
+    if multiline:
+        return None if not _CONTROL_BUT_LINES.search(text) else f"{label} contains an invisible control character."
+    if not _CONTROL.search(text):
+        return None
+    if _LINE_BREAK.search(text):
+        return f"{label} must fit on one line: remove the line breaks."
+    return f"{label} contains an invisible control character: please type it again."
 
 
 def _byte_limit(meta: msgspec.Meta | None) -> int:
@@ -98,6 +121,8 @@ def _read_field(info: msgspec.structs.FieldInfo, text: str) -> Any:
         raise _FieldProblem(f"{label} is far too long.")
     if base is bool:
         return text in ("true", "on", "1", "yes")
+    if not extra.get("secret") and (problem := _control_problem(text, label, multiline=bool(extra.get("multiline")))):
+        raise _FieldProblem(problem)  # (secrets are only ever hashed or compared)
     if text == "":
         if info.required:
             raise _FieldProblem(str(extra.get("required", f"Please fill in {label.lower()}.")))
@@ -106,6 +131,8 @@ def _read_field(info: msgspec.structs.FieldInfo, text: str) -> Any:
         value = msgspec.convert(text, info.type, strict=False)
     except msgspec.ValidationError:
         raise _FieldProblem(_shape_message(base, meta, label)) from None
+    if isinstance(value, int) and not isinstance(value, bool) and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise _FieldProblem(_shape_message(base, meta, label))
     clean: Callable[[Any], Any] | None = extra.get("clean")
     if clean is None:
         return value
