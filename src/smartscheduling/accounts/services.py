@@ -270,19 +270,24 @@ class AccountService:
     # --- password reset ----------------------------------------------------------------
 
     async def request_password_reset(self, email: str, *, ip: str | None) -> None:
-        """The same outcome on screen whether or not the account exists; only its owner
-        gets a link."""
+        """The same outcome on screen whether or not the account exists, and the same
+        work, so that timing tells nothing either: one e-mail to the address, written
+        to the outbox with its audit event in one transaction. An active account's
+        owner gets a link; any other address is told that no active account uses it
+        (useful to someone who forgot which address they signed up with)."""
         user = await self.users.get_one_or_none(email=email)
-        if user is None or user.status != AccountStatus.ACTIVE:
-            return
-        raw = self._issue_token(user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_LIFETIME)
-        self._mail(
-            user,
-            "password_reset",
-            url=self._url(f"/password/reset/{raw}"),
-            minutes=RESET_PASSWORD_LIFETIME // timedelta(minutes=1),
-        )
-        record(self.session, "auth.password_reset_requested", subject_id=user.id, ip=ip)
+        if user is not None and user.status == AccountStatus.ACTIVE:
+            raw = self._issue_token(user, TokenPurpose.RESET_PASSWORD, RESET_PASSWORD_LIFETIME)
+            self._mail(
+                user,
+                "password_reset",
+                url=self._url(f"/password/reset/{raw}"),
+                minutes=RESET_PASSWORD_LIFETIME // timedelta(minutes=1),
+            )
+            record(self.session, "auth.password_reset_requested", subject_id=user.id, ip=ip)
+        else:
+            enqueue(self.session, "password_reset_no_account", to=email, context={"signup_url": self._url("/signup")})
+            record(self.session, "auth.password_reset_requested", ip=ip, account=False)
         await self.session.commit()
 
     async def user_for_token(self, raw: str, purpose: TokenPurpose) -> User | None:
