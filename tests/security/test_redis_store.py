@@ -28,7 +28,7 @@ async def test_sessions_and_counters_go_to_redis(
         session_key = f"smartscheduling:sessions:{hashlib.sha256(client.cookies['session'].encode()).hexdigest()}"
         assert await redis.exists(session_key)
         assert 0 < await redis.ttl(session_key) <= 3600  # the idle timeout
-        assert [k async for k in redis.scan_iter("smartscheduling:throttle:login-ip:*")]
+        assert [k async for k in redis.scan_iter("smartscheduling:throttle:login-network:*")]
         await post_form(client, "/logout", {})
         assert not await redis.exists(session_key)
     async with db_engine.connect() as connection:

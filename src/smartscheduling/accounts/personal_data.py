@@ -47,6 +47,7 @@ HOLDINGS = (
             "id": INTERNAL,
             "user_id": YOUR_ACCOUNT_ID,
             "token_hash": "a keyed digest of the link: useless without the link itself",
+            "epoch": "which password the link was sent under: a link from before a password change stops working",
             "sa_orm_sentinel": INTERNAL,
         },
         erasure=Erasure.DELETE,
