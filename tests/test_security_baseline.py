@@ -13,12 +13,13 @@ from litestar.testing import AsyncTestClient
 
 from smartscheduling.app import create_app
 from smartscheduling.security.headers import CONTENT_SECURITY_POLICY, HSTS
+from smartscheduling.web.csrf import unmask
 from tests.conftest import make_settings
 
 EXPECTED_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",
@@ -130,7 +131,7 @@ async def test_csrf_refuses_a_post_without_token(client: AsyncTestClient[Litesta
 
 async def test_csrf_accepts_the_form_field_and_the_htmx_header(client: AsyncTestClient[Litestar]) -> None:
     token = token_of((await client.get("/")).text)
-    assert client.cookies["csrftoken"] == token
+    assert unmask(token) == client.cookies["csrftoken"]  # the page carries it masked
     by_field = await client.post("/_test/form", data={"name": "Ada", "_csrf_token": token})
     assert by_field.status_code == 201
     assert by_field.text == "received Ada"
@@ -158,3 +159,29 @@ async def test_csrf_refusal_for_htmx_lands_in_the_alert_region(client: AsyncTest
     assert response.headers["hx-reswap"] == "innerHTML"
     assert response.text.lstrip().startswith('<div class="alert alert--error" role="alert">')
     assert "<html" not in response.text
+
+
+async def test_the_page_token_is_masked_afresh_for_every_response(client: AsyncTestClient[Litestar]) -> None:
+    """BREACH: a compressed page must not repeat a secret an attacker can probe for."""
+    tokens = {token_of((await client.get("/")).text) for _ in range(3)}
+    assert len(tokens) == 3
+    assert {unmask(token) for token in tokens} == {client.cookies["csrftoken"]}
+    for token in tokens:
+        assert (await client.post("/_test/form", data={"name": "Ada", "_csrf_token": token})).status_code == 201
+    plain = client.cookies["csrftoken"]  # the unmasked token is accepted too
+    assert (await client.post("/_test/form", data={"name": "Ada", "_csrf_token": plain})).status_code == 201
+
+
+async def test_the_csrf_cookie_is_httponly(client: AsyncTestClient[Litestar]) -> None:
+    cookie = (await client.get("/")).headers["set-cookie"]
+    assert cookie.startswith("csrftoken=")
+    assert "HttpOnly" in cookie
+
+
+async def test_head_is_answered_wherever_get_is(app: Litestar, client: AsyncTestClient[Litestar]) -> None:
+    for path in [*pages(app), "/no-such-page", "/static/css/app.css"]:
+        got, head = await client.get(path), await client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.content == b"", path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert_baseline_headers(head.headers)

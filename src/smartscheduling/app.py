@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -47,8 +48,10 @@ from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
 from smartscheduling.security.sessions import SessionConfig
 from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
+from smartscheduling.web.csrf import MaskedCSRFMiddleware
 from smartscheduling.web.errors import exception_handlers
 from smartscheduling.web.health import healthz, readyz
+from smartscheduling.web.http import HeadAsGet
 from smartscheduling.web.requestlog import RequestLogMiddleware
 from smartscheduling.web.templating import template_config
 from smartscheduling.worker import run_worker
@@ -62,8 +65,9 @@ FORM_MAX_BYTES = 64 * 1024
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
-    """Double-submit token: the cookie, and the same value in a ``_csrf_token`` form field
-    or an ``x-csrftoken`` header (htmx sends the header, see ``base.html``).
+    """Double-submit token: the cookie, and the same token (masked, see ``web/csrf.py``) in
+    a ``_csrf_token`` form field or an ``x-csrftoken`` header (htmx sends the header, see
+    ``base.html``).
 
     In production the cookie is ``__Host-`` prefixed: Secure, host-only, path ``/``, so a
     sibling subdomain cannot plant a token.
@@ -72,7 +76,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         secret=settings.secret_key,
         cookie_name=cookie_name("csrftoken", settings),
         cookie_secure=settings.is_production,
-        cookie_httponly=False,
+        cookie_httponly=True,  # no script reads it: pages carry the (masked) token
         cookie_samesite="lax",
         exclude=INFRASTRUCTURE_PATHS,
     )
@@ -145,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings)
     db_config = create_db_config(engine)
     stores, throttle, closers = shared_stores(settings, db_config, engine)
+    csrf = csrf_config(settings)
     templates = template_config(settings)
     latest_versions = LatestVersions(engine)
     static_router = create_static_files_router(
@@ -183,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             session_config(settings).middleware,
             IdentityMiddleware(db_config, exclude="|".join(INFRASTRUCTURE_PATHS)),
+            DefineMiddleware(MaskedCSRFMiddleware, config=csrf),
         ],
         stores=stores,
         dependencies={
@@ -194,13 +200,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
         },
         template_config=templates,
-        csrf_config=csrf_config(settings),
         exception_handlers=exception_handlers(),
         lifespan=[embedded_worker] if settings.embedded_worker else [],
         on_shutdown=[engine.dispose, *closers],
         state=State(
             {
                 "settings": settings,
+                "csrf": csrf,
                 "latest_versions": latest_versions,
                 "hasher": PasswordHasher(settings.password_iterations, settings.password_hash_concurrency),
             }
@@ -214,7 +220,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # (404s, 405s, static files), so they wrap the whole ASGI handler. Outermost first:
     # the log line covers redirects, and redirects carry the security headers too; no
     # cookie leaves without passing the consent firewall.
-    edge = CookieFirewall(app.asgi_handler, settings, engine, lambda: latest_versions.number(PolicyKind.COOKIES))
+    edge = CookieFirewall(
+        HeadAsGet(app.asgi_handler), settings, engine, lambda: latest_versions.number(PolicyKind.COOKIES)
+    )
     if settings.is_production:
         edge = HttpsRedirectMiddleware(edge, origin=settings.base_origin)
     edge = SecurityHeadersMiddleware(edge, hsts=settings.is_production)

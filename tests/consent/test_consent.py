@@ -7,6 +7,7 @@ import datetime
 import io
 import json
 import logging
+import re
 import zipfile
 
 import pytest
@@ -448,11 +449,24 @@ async def test_a_gpc_withdrawal_keeps_the_date_of_the_decision(
     assert max_age <= (365 - 300 + 1) * 86400  # the preferences consent still ends on time
 
 
-async def test_a_page_no_route_matched_offers_only_choose(client: AsyncTestClient[Litestar]) -> None:
-    page = (await client.get("/no-such-page")).text
-    assert BANNER in page
-    assert 'value="accept-all"' not in page
-    assert 'href="/cookies/preferences">Choose' in page
+async def test_a_page_no_route_matched_offers_every_choice(client: AsyncTestClient[Litestar]) -> None:
+    """A 404 page gets a CSRF token of its own, so "Accept all" works there too."""
+    page = await client.get("/no-such-page")
+    assert page.status_code == 404
+    assert BANNER in page.text
+    assert 'value="accept-all"' in page.text
+    assert 'value="reject-all"' in page.text
+    assert 'href="/cookies/preferences">Choose' in page.text
+    token = re.search(r'name="_csrf_token" value="([0-9a-f]+)"', page.text)
+    assert token, "the 404 page's banner forms carry no token"
+    response = await client.post(
+        "/consent",
+        data={"_csrf_token": token[1], "choice": "accept-all", "next": "/no-such-page"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/no-such-page"
+    assert (await client.get("/cookies/receipt")).json()["decisions"]
 
 
 async def test_a_shared_browser_shows_nobody_another_persons_decisions(

@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 from smartscheduling.accounts.models import AccountStatus, Role, User
 from smartscheduling.policies.services import PolicyNotice, pending_notices
 from smartscheduling.security.sessions import end_sessions_of, rotate_session
+from smartscheduling.web.csrf import rotate_csrf_token
 
 SESSION_USER = "uid"
 SESSION_EPOCH = "epoch"
@@ -59,16 +60,18 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
 
 
 def log_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
-    """A fresh session (new id) holding only who signed in."""
+    """A fresh session (new id) holding only who signed in, and a fresh CSRF token."""
     connection.scope["session"] = {SESSION_USER: str(user.id), SESSION_EPOCH: user.session_epoch}
     rotate_session(connection)
+    rotate_csrf_token(connection.scope)
 
 
 def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Forget who signed in. The old session is deleted; should anything be added to the
-    session afterwards (a flash message), it lives under a new id."""
+    session afterwards (a flash message), it lives under a new id. The CSRF token changes too."""
     connection.scope["session"] = {}
     rotate_session(connection)
+    rotate_csrf_token(connection.scope)
 
 
 async def end_every_session(connection: ASGIConnection[Any, Any, Any, Any], user_id: uuid.UUID) -> None:

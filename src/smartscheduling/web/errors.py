@@ -24,6 +24,7 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from smartscheduling.web.csrf import ensure_token
 from smartscheduling.web.http import back_to
 from smartscheduling.web.requestlog import request_id_of
 
@@ -66,6 +67,8 @@ def error_response(
         "request_id": request_id_of(request.scope),
     }
     response_headers = dict(headers or {})
+    # A page no route matched got no CSRF token yet: the banner's forms need one.
+    new_csrf_cookie = ensure_token(request.scope, request.cookies, request.app.state.csrf)
     if request.headers.get("hx-request") == "true":
         response_headers |= {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
         template = "errors/partials/_error.html"
@@ -76,6 +79,7 @@ def error_response(
         context=context,
         status_code=status_code,
         headers=response_headers,
+        cookies=[new_csrf_cookie] if new_csrf_cookie else None,
         media_type=MediaType.HTML,
     )
 

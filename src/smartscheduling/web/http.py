@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartscheduling.network import UNKNOWN_NETWORK, network_prefix
 
@@ -50,3 +51,33 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's network (/24, /48): what every per-network throttle counts."""
     return network_prefix(client_ip(connection)) or UNKNOWN_NETWORK
+
+
+class HeadAsGet:
+    """Answers ``HEAD`` wherever ``GET`` is answered: the app sees ``GET``, the body stays
+    out. The scope is changed in place (layers inside keep their state in it, such as the
+    database session closed when the response starts) and is ``HEAD`` again from the
+    moment the response starts, so the server and the request log know what was asked."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                scope["method"] = "HEAD"
+            elif message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, send_head)
+        finally:
+            scope["method"] = "HEAD"

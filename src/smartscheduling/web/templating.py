@@ -20,6 +20,7 @@ from smartscheduling.consent.decision import ConsentState, state_of
 from smartscheduling.consent.display import text_size
 from smartscheduling.consent.models import consent_method_label
 from smartscheduling.consent.registry import Category
+from smartscheduling.web.csrf import masked_token
 
 SITE_NAME = "Smart Scheduling"
 CONTACT_EMAIL = "info@smartscheduling.com"
@@ -109,6 +110,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         env.filters["long_date"] = long_date
         env.globals["external_link"] = external_link
         # Both also work on pages no route matched (404s), which get no session or user.
+        engine.register_template_callable("csrf_token", masked_token)  # replaces Litestar's plain token
         engine.register_template_callable("current_user", lambda context: context["request"].scope.get("user"))
         engine.register_template_callable("get_flashes", _pop_flashes)
         engine.register_template_callable("consent_state", _consent_state)
