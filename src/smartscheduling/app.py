@@ -43,6 +43,7 @@ from smartscheduling.processors.controllers import ProcessorAdminController, Pro
 from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileService
+from smartscheduling.security.guards import anyone
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -51,7 +52,7 @@ from smartscheduling.security.throttle import RedisCounters, SqlCounters, Thrott
 from smartscheduling.web.csrf import MaskedCSRFMiddleware
 from smartscheduling.web.errors import exception_handlers
 from smartscheduling.web.health import healthz, readyz
-from smartscheduling.web.http import HeadAsGet
+from smartscheduling.web.http import AppRequest, HeadAsGet, refuse_nul
 from smartscheduling.web.requestlog import RequestLogMiddleware
 from smartscheduling.web.templating import template_config
 from smartscheduling.worker import run_worker
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         directories=[STATIC_DIR],
         cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True),
         include_in_schema=False,
+        guards=[anyone],
     )
     app = Litestar(
         route_handlers=[
@@ -185,7 +187,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SQLAlchemyPlugin(config=db_config),
             HTMXPlugin(),
         ],
+        request_class=AppRequest,
         middleware=[
+            refuse_nul,
             session_config(settings).middleware,
             IdentityMiddleware(db_config, exclude="|".join(INFRASTRUCTURE_PATHS)),
             DefineMiddleware(MaskedCSRFMiddleware, config=csrf),

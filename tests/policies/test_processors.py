@@ -91,3 +91,23 @@ async def test_removing_a_processor_changes_the_registers_last_changed_date(
     page = visible_text((await client.get("/privacy/processors")).text)
     assert page.count("Removed Mail") == 1  # only in "Removed Mail removed from the register."
     assert f"Last changed {long_date(datetime.datetime.now(datetime.UTC).date())}." in page
+
+
+async def test_renaming_to_a_name_in_the_register_is_a_conflict_shown_on_the_form(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    admin = await make_user(role=Role.ADMIN)
+    await sign_in(client, admin.email)
+    await csrf_token(client, "/staff/processors/new")
+    for name in ("Kept Hosting", "Other Mail"):
+        assert (await post_form(client, "/staff/processors/new", {**HOSTING, "name": name})).status_code == 303
+    async with AsyncSession(db_engine) as session:
+        other = await session.scalar(select(Processor.id).where(Processor.name == "Other Mail"))
+    response = await post_form(client, f"/staff/processors/{other}", {**HOSTING, "name": "Kept Hosting"})
+    assert response.status_code == 409
+    assert field_errors(response.text) == {"name": "A processor with this name is already in the register."}
+    assert 'value="Kept Hosting"' in response.text  # what was typed stays in the form
+    async with AsyncSession(db_engine) as session:
+        names = (await session.scalars(select(Processor.name).order_by(Processor.name))).all()
+    assert names == ["Kept Hosting", "Other Mail"]
+    assert [action for action, _ in await audit_actions(db_engine)] == ["processor.created", "processor.created"]

@@ -24,7 +24,7 @@ from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, Rese
 from smartscheduling.accounts.services import AccountService, LoginFailure
 from smartscheduling.consent.decision import state_of
 from smartscheduling.policies.models import PolicyKind
-from smartscheduling.security.guards import requires_login
+from smartscheduling.security.guards import anyone, requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Decision, Limit, Throttle
 from smartscheduling.web.forms import FormState, parse_form, render_form
@@ -72,6 +72,7 @@ def too_many(state: FormState, decision: Decision, what: str) -> dict[str, str]:
 
 class SignupController(Controller):
     path = "/signup"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @staticmethod
@@ -119,6 +120,7 @@ class SignupController(Controller):
 
 class VerifyEmailController(Controller):
     path = "/verify-email"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @get("/{token:str}")
@@ -162,6 +164,7 @@ class VerifyEmailController(Controller):
 
 class AuthController(Controller):
     path = "/"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @staticmethod
@@ -215,6 +218,7 @@ class AuthController(Controller):
 
 class PasswordController(Controller):
     path = "/password"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @get("/forgot", name="forgot-password")

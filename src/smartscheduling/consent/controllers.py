@@ -26,7 +26,7 @@ from smartscheduling.consent.registry import COOKIES, OPTIONAL, Category, cookie
 from smartscheduling.consent.services import ConsentService, choice_from_form, page_views
 from smartscheduling.db import utcnow
 from smartscheduling.policies.models import PolicyKind
-from smartscheduling.security.guards import requires_role
+from smartscheduling.security.guards import anyone, requires_role
 from smartscheduling.web.http import local_path
 
 Consents = NamedDependency[ConsentService]
@@ -53,6 +53,7 @@ def _receipt_entry(record: ConsentRecord) -> dict[str, Any]:
 
 class CookiesController(Controller):
     path = "/cookies"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @get("/", name="cookies")
@@ -111,6 +112,7 @@ class CookiesController(Controller):
 
 class ConsentController(Controller):
     path = "/consent"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @post("/", status_code=303)
@@ -155,6 +157,7 @@ class DisplayController(Controller):
     """Display choices for visitors without an account: a real use of the preferences category."""
 
     path = "/display"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @get("/", name="display")

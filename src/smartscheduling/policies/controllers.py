@@ -14,7 +14,7 @@ from litestar import Controller, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
@@ -23,11 +23,13 @@ from smartscheduling.policies.diff import diff_texts
 from smartscheduling.policies.models import PolicyKind, PolicyVersion
 from smartscheduling.policies.services import PolicyService
 from smartscheduling.policies.text import parse_cached
-from smartscheduling.security.guards import requires_login
+from smartscheduling.security.guards import anyone, requires_login
 from smartscheduling.web.http import back_to, redirect
 
 Policies = NamedDependency[PolicyService]
 Kind = NamedDependency[PolicyKind]
+#: A bound on version numbers in URLs, well inside what the column holds.
+MAX_VERSION = 1_000_000
 
 
 async def published(policies: PolicyService, kind: PolicyKind, number: int) -> PolicyVersion:
@@ -52,6 +54,7 @@ def version_page(version: PolicyVersion, latest: PolicyVersion, state: State) ->
 
 class PublishedPolicyController(Controller):
     include_in_schema = False
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
 
     @staticmethod
     async def _latest(policies: PolicyService, kind: PolicyKind) -> PolicyVersion:
@@ -66,7 +69,9 @@ class PublishedPolicyController(Controller):
         return version_page(latest, latest, state)
 
     @get("/v/{number:int}")
-    async def version(self, kind: Kind, number: FromPath[int], policies: Policies, state: State) -> Template:
+    async def version(
+        self, kind: Kind, number: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)], policies: Policies, state: State
+    ) -> Template:
         return version_page(await published(policies, kind, number), await self._latest(policies, kind), state)
 
     @get("/history")
@@ -79,8 +84,8 @@ class PublishedPolicyController(Controller):
         self,
         kind: Kind,
         policies: Policies,
-        older: Annotated[int | None, QueryParameter(name="from", ge=1, le=1_000_000)] = None,
-        newer: Annotated[int | None, QueryParameter(name="to", ge=1, le=1_000_000)] = None,
+        older: Annotated[int | None, QueryParameter(name="from", ge=1, le=MAX_VERSION)] = None,
+        newer: Annotated[int | None, QueryParameter(name="to", ge=1, le=MAX_VERSION)] = None,
     ) -> Template:
         """Without ``to``: the latest version; without ``from``: the one before ``to``."""
         latest = await self._latest(policies, kind)

@@ -21,7 +21,7 @@ from smartscheduling.accounts.identity import signed_in
 from smartscheduling.accounts.models import Role
 from smartscheduling.processors.models import Processor
 from smartscheduling.processors.services import FIELDS, NameTakenError, ProcessorService
-from smartscheduling.security.guards import requires_role
+from smartscheduling.security.guards import anyone, requires_role
 from smartscheduling.web.forms import FormState, parse_form
 from smartscheduling.web.http import client_ip, redirect
 
@@ -48,6 +48,7 @@ class ProcessorForm(msgspec.Struct):
 
 class ProcessorRegisterController(Controller):
     path = "/privacy/processors"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @get("/")

@@ -61,6 +61,7 @@ class ProcessorService(SQLAlchemyAsyncRepositoryService[Processor]):
             processor = await self.update(values, item_id=processor.id)
         except IntegrityError:  # the unique name (advanced-alchemy reports it differently per database)
             await self.repository.session.rollback()
+            await self.repository.session.refresh(processor)  # the caller shows it again, as it is stored
             raise NameTakenError from None
         record(
             self.repository.session, "processor.updated", actor_id=actor_id, ip=ip,

@@ -34,7 +34,7 @@ from smartscheduling.profile.export import export_archive
 from smartscheduling.profile.fields import COMMUNICATION, FIELDS, Invalid, ProfileField, needs_transfer_ack
 from smartscheduling.profile.schemas import CloseAccountForm, EmailChangeForm, PasswordChangeForm
 from smartscheduling.profile.services import ProfileService, StaleProfileError, WrongPasswordError
-from smartscheduling.security.guards import requires_login
+from smartscheduling.security.guards import anyone, requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Limit, Throttle
 from smartscheduling.web.forms import FormState, parse_form, render_form
@@ -278,6 +278,7 @@ class EmailChangeController(Controller):
     confirmation sent to the new address, and the cancellation sent to the old one."""
 
     path = "/profile/email"
+    guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
     @get("/confirm/{token:str}")

@@ -1,8 +1,13 @@
-"""Route guards. Every staff route names the roles it admits; administrators pass all."""
+"""Route guards. Every route declares who it admits, public routes included (``anyone``),
+so a route that declares nothing is a mistake the route-table test catches. Every staff
+route names the roles it admits; administrators pass all.
+
+Guards are ``async``: Litestar runs a plain function guard in a worker thread.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -12,22 +17,36 @@ from litestar.handlers.base import BaseRouteHandler
 from smartscheduling.accounts.identity import signed_in
 from smartscheduling.accounts.models import Role
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
+@dataclass(frozen=True)
+class Access:
+    """A guard that says whom it admits: ``roles`` (``None``: anyone, signed in or not);
+    ``verified``: only with a confirmed e-mail address."""
 
-def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    signed_in(connection)
+    name: str
+    roles: frozenset[Role] | None
+    verified: bool = False
 
-
-def requires_verified_email(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not signed_in(connection).verified:
-        raise PermissionDeniedException("Please confirm your e-mail address first: use the link we sent you.")
-
-
-def requires_role(*roles: Role) -> Guard:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if not signed_in(connection).has_role(*roles):
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if self.roles is None:
+            return
+        user = signed_in(connection)  # 401 for anyone signed out
+        if not user.has_role(*self.roles):
             raise PermissionDeniedException("This page is for staff with the right role only.")
+        if self.verified and not user.verified:
+            raise PermissionDeniedException("Please confirm your e-mail address first: use the link we sent you.")
 
-    guard.__name__ = f"requires_role({', '.join(role.value for role in roles)})"
-    return guard
+    def admits(self, role: Role | None) -> bool:
+        """Whether someone of ``role`` (``None``: signed out) passes."""
+        if self.roles is None:
+            return True
+        return role is not None and (role is Role.ADMIN or role in self.roles)
+
+
+anyone = Access("anyone", roles=None)
+requires_login = Access("requires_login", roles=frozenset(Role))
+requires_verified_email = Access("requires_verified_email", roles=frozenset(Role), verified=True)
+
+
+def requires_role(*roles: Role) -> Access:
+    return Access(f"requires_role({', '.join(role.value for role in roles)})", roles=frozenset(roles))

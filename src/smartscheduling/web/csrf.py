@@ -111,8 +111,9 @@ class MaskedCSRFMiddleware(CSRFMiddleware):
             await self.app(scope, receive, self._sending(scope, send, new=None if held else state.csrf_token))
             return
         sent = request.headers.get(self.config.header_name)
-        if not sent and request.content_type[0] in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
-            sent = (await request.form()).get("_csrf_token")
+        if request.content_type[0] in {RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART}:
+            form = await request.form()  # read here, whatever carries the token: a form that cannot be read is a 400
+            sent = sent or form.get("_csrf_token")
         unmasked = unmask(sent) if isinstance(sent, str) else None
         if held is None or unmasked is None or not self._csrf_tokens_match(unmasked, held):
             raise PermissionDeniedException("CSRF token verification failed")

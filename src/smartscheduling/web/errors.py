@@ -21,7 +21,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from smartscheduling.web.csrf import ensure_token
@@ -129,7 +129,23 @@ def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Re
     return error_response(request, HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
+def lost_the_database(exc: BaseException) -> bool:
+    """Whether ``exc``, or what caused it, is the database going away mid-request: a
+    connection SQLAlchemy had to invalidate (a server restart, a failover, a killed
+    backend), wherever a layer in between (advanced-alchemy's repository) re-raised it."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, DATABASE_UNAVAILABLE) or (isinstance(cause, DBAPIError) and cause.connection_invalidated):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if lost_the_database(exc):
+        return _database_unavailable(request, exc)
     logger.error(
         "unhandled error",
         exc_info=exc,

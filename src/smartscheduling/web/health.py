@@ -11,17 +11,19 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartscheduling.security.guards import anyone
+
 logger = logging.getLogger("smartscheduling.health")
 READINESS_TIMEOUT_SECONDS = 3
 
 
-@get("/healthz", media_type=MediaType.TEXT, include_in_schema=False, sync_to_thread=False)
+@get("/healthz", media_type=MediaType.TEXT, include_in_schema=False, sync_to_thread=False, guards=[anyone])
 def healthz() -> str:
     """The process is up and serving requests. Touches nothing else."""
     return "ok"
 
 
-@get("/readyz", media_type=MediaType.TEXT, include_in_schema=False)
+@get("/readyz", media_type=MediaType.TEXT, include_in_schema=False, guards=[anyone])
 async def readyz(db_engine: NamedDependency[AsyncEngine]) -> Response[str]:
     """The database answers: 200, else 503 so the balancer routes around this process."""
     try:

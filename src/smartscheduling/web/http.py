@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import FormMultiDict
+from litestar.exceptions import ClientException
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +53,30 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's network (/24, /48): what every per-network throttle counts."""
     return network_prefix(client_ip(connection)) or UNKNOWN_NETWORK
+
+
+class AppRequest(HTMXRequest):
+    """The app's request class: htmx details, and a form that cannot be decoded (bytes
+    that are not UTF-8, an unknown charset in a multipart part) is the client's error."""
+
+    async def form(self) -> FormMultiDict:
+        try:
+            return await super().form()
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ClientException("The form could not be read: its text was not UTF-8.") from exc
+
+
+def refuse_nul(app: ASGIApp) -> ASGIApp:
+    """Middleware: no address holds a NUL character (``%00``). Refused before any route
+    sees one, so no file lookup, query or stored text ever meets it."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope["query_string"].lower()
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in query or b"\x00" in query):
+            raise ClientException("The address contains a character no page address may contain.")
+        await app(scope, receive, send)
+
+    return middleware
 
 
 class HeadAsGet:
