@@ -46,14 +46,16 @@ async def _step(name: str, work: Awaitable[int]) -> int:
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: float = 2.0) -> None:
-    """Work until ``stop`` is set; survives a database or mail server outage."""
+    """Work until ``stop`` is set; survives a database or mail server outage. Once it is
+    set, the worker finishes the message (or the mailing batch) in hand and stops: what
+    it had claimed but not sent is released for the next worker."""
     engine = create_engine(settings)
     sender = sender_for(settings)
     lease = timedelta(seconds=settings.outbox_lease_seconds)
     next_purge = 0.0
 
     async def deliver() -> int:
-        return (await deliver_due(engine, sender, mail_from=settings.mail_from, lease=lease)).handled
+        return (await deliver_due(engine, sender, mail_from=settings.mail_from, lease=lease, stop=stop)).handled
 
     async def purge() -> int:
         nonlocal next_purge
@@ -67,6 +69,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: f
         while not stop.is_set():
             campaigns = advance_campaigns(engine, batch_size=settings.campaign_batch_size, base_url=settings.base_url)
             handled = await _step("campaigns", campaigns)
+            if stop.is_set():
+                break
             handled += await _step("delivery", deliver())
             await _step("purge", purge())
             if not handled:

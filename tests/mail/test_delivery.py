@@ -16,6 +16,7 @@ from smartscheduling.db import create_engine, utcnow
 from smartscheduling.mail.delivery import MAX_ATTEMPTS, FileSender, SmtpSender, claim, deliver_due
 from smartscheduling.mail.models import OutboxMessage, OutboxStatus
 from smartscheduling.mail.outbox import enqueue
+from smartscheduling.worker import run_worker
 from tests.conftest import make_settings
 from tests.mailbox import Mailbox
 
@@ -165,3 +166,29 @@ async def test_development_writes_messages_to_files(db_engine: AsyncEngine, tmp_
     message: EmailMessage = message_from_bytes(eml.read_bytes(), policy=policy.default)  # type: ignore[assignment]
     assert message["To"] == "person0@example.com"
     assert message["Subject"] == "Your password was changed"
+
+
+async def test_a_stopped_worker_finishes_the_message_in_hand_and_leaves_the_rest(
+    db_url: str, db_engine: AsyncEngine, tmp_path: Path, mailbox: Mailbox
+) -> None:
+    """SIGTERM sets the worker's stop event: it must not drain the whole due outbox first."""
+    await queue(db_engine, 30)
+    mailbox.hold_after = 3  # the fourth message stays in hand until we let go
+    stop = asyncio.Event()
+    settings = make_settings(db_url, tmp_path, smtp_url=mailbox.url, campaign_batch_size=500)
+    worker = asyncio.create_task(run_worker(settings, stop))
+    async with asyncio.timeout(30):
+        await mailbox.holding.wait()
+    stop.set()
+    mailbox.release.set()  # the server answers the message in hand (451: to be retried)
+    async with asyncio.timeout(5):
+        await worker
+    rows = await outbox(db_engine)
+    assert len(mailbox.messages) == 3
+    assert sorted(row.status for row in rows).count(OutboxStatus.SENT) == 3
+    in_hand = [row for row in rows if row.last_error]
+    assert len(in_hand) == 1
+    assert in_hand[0].attempts == 1  # its failure is recorded, to be retried
+    untouched = [row for row in rows if row.status == OutboxStatus.PENDING and not row.last_error]
+    assert len(untouched) == 26
+    assert {(row.attempts, row.locked_until) for row in untouched} == {(0, None)}  # free for the next worker

@@ -9,6 +9,7 @@ its recipient and bodies are erased at that moment.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import random
@@ -240,16 +241,39 @@ async def _record_failure(engine: AsyncEngine, row: Claimed, exc: Exception, rep
     )
 
 
+async def release(engine: AsyncEngine, rows: list[Claimed]) -> None:
+    """Hand claimed rows back unsent, as if never claimed: free at once, no attempt counted."""
+    if not rows:
+        return
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))
+            .values(locked_until=None, attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def deliver_due(
-    engine: AsyncEngine, sender: Sender, *, mail_from: str, batch_size: int = BATCH_SIZE, lease: timedelta = LEASE
+    engine: AsyncEngine,
+    sender: Sender,
+    *,
+    mail_from: str,
+    batch_size: int = BATCH_SIZE,
+    lease: timedelta = LEASE,
+    stop: asyncio.Event | None = None,
 ) -> DeliveryReport:
-    """Send every message that is due now, batch after batch; returns what happened."""
+    """Send every message that is due now, batch after batch; returns what happened.
+
+    Once ``stop`` is set, the message in hand is finished (sent and marked, or its failure
+    recorded) and the rest of the batch is released for the next worker, unsent."""
     report = DeliveryReport()
-    while batch := await claim(engine, batch_size, lease):
+    stopping = stop.is_set if stop is not None else lambda: False
+    while not stopping() and (batch := await claim(engine, batch_size, lease)):
         pending = list(batch)
         try:
             async with sender:
-                while pending:
+                while pending and not stopping():
                     row = pending[0]
                     try:
                         await sender.send(build_message(row, mail_from))
@@ -263,4 +287,5 @@ async def deliver_due(
             for row in pending:
                 await _record_failure(engine, row, exc, report)
             break
+        await release(engine, pending)
     return report
