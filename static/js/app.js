@@ -18,6 +18,15 @@
     region.replaceChildren(box);
   });
 
+  // After a swap, the keyboard goes to its result (marked data-focus by the server), not
+  // to the page's body where a replaced element leaves it.
+  document.addEventListener("htmx:afterSettle", function () {
+    var result = document.querySelector("[data-focus]");
+    if (!result) { return; }
+    result.removeAttribute("data-focus");
+    result.focus();
+  });
+
   // Sign-up: the U.S. transfer notice matters only to people outside the U.S. Without
   // JavaScript it is always shown (and the server asks for it whenever it applies).
   function syncTransferNotice(root) {

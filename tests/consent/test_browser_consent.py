@@ -23,6 +23,18 @@ async def decision(page: Page) -> Decision:
     return found
 
 
+async def expect_saved(page: Page, javascript: bool) -> None:
+    """Cookie settings saved: with htmx, announced in #alerts with the focus on it; without,
+    the page comes back with the message at the top of the form."""
+    saved = "Your choices are saved. They apply from now on."
+    if javascript:
+        await expect(page.locator("#alerts[aria-live=polite] .alert")).to_have_text(saved)
+        await expect(page.locator("#alerts .alert")).to_be_focused()
+        await expect(page.locator("#cookie-preferences")).not_to_contain_text(saved)
+    else:
+        await expect(page.get_by_role("status")).to_have_text(saved)
+
+
 async def test_a_first_visit_shows_the_banner_and_reject_all_sets_nothing_optional(
     page: Page, javascript: bool
 ) -> None:
@@ -31,8 +43,10 @@ async def test_a_first_visit_shows_the_banner_and_reject_all_sets_nothing_option
     await expect(banner).to_be_visible()
     await expect(page.get_by_role("heading", name="Privacy Policy", exact=False).first).to_be_visible()  # not covered
     await page.get_by_role("button", name="Reject all").click()
-    if javascript:
-        await expect(page.get_by_role("status")).to_contain_text("strictly necessary cookies only")
+    if javascript:  # announced by the page's live region, and the keyboard moves to what happened
+        result = page.locator("#alerts[aria-live=polite] .alert")
+        await expect(result).to_contain_text("Saved: strictly necessary cookies only.")
+        await expect(result).to_be_focused()
     await expect(banner).to_have_count(0)
     await expect(page).to_have_url(re.compile(r"/privacy$"))
     held = await cookies(page)
@@ -48,7 +62,8 @@ async def test_accept_all_then_a_preference_cookie_is_set_and_used(page: Page, j
     await page.goto("/")
     await page.get_by_role("button", name="Accept all").click()
     if javascript:
-        await expect(page.get_by_role("status")).to_contain_text("all cookies allowed")
+        await expect(page.locator("#alerts .alert")).to_contain_text("Saved: all cookies allowed.")
+        await expect(page.locator("#alerts .alert")).to_be_focused()
     await expect(page.get_by_role("button", name="Accept all")).to_have_count(0)
     chosen = await decision(page)
     assert (chosen.preferences, chosen.analytics) == (True, True)
@@ -68,7 +83,7 @@ async def test_a_custom_choice_and_withdrawal_from_the_footer(page: Page, javasc
     await expect(page.get_by_role("checkbox", name="Strictly necessary (always on)")).to_be_disabled()
     await page.get_by_role("checkbox", name="Preferences").check()
     await page.get_by_role("button", name="Save my choices").click()
-    await expect(page.get_by_role("status")).to_contain_text("Your choices are saved")
+    await expect_saved(page, javascript)
     await expect(page.get_by_role("checkbox", name="Preferences")).to_be_checked()
     await expect(page.get_by_role("checkbox", name="Analytics")).not_to_be_checked()
     chosen = await decision(page)
@@ -83,7 +98,7 @@ async def test_a_custom_choice_and_withdrawal_from_the_footer(page: Page, javasc
     await page.get_by_role("contentinfo").get_by_role("link", name="Cookie settings").click()
     await page.get_by_role("checkbox", name="Preferences").uncheck()
     await page.get_by_role("button", name="Save my choices").click()
-    await expect(page.get_by_role("status")).to_contain_text("Your choices are saved")
+    await expect_saved(page, javascript)
     assert "display" not in await cookies(page)
     assert (await decision(page)).preferences is False
     await expect(page.get_by_role("cell", name="Own choice")).to_have_count(2)

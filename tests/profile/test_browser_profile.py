@@ -42,10 +42,15 @@ async def test_editing_a_row(page: Page, javascript: bool, make_user) -> None:
     await phone.fill("(415) 555-0199")
     await page.get_by_role("button", name="Save phone number").click()
     await expect(page).to_have_url(re.compile(r"/profile(#row-phone)?$"))
-    await expect(page.get_by_role("status").filter(has_text="Phone number: saved.")).to_be_visible()
     await expect(page.locator("#row-phone")).to_contain_text("+14155550199")
-    if javascript:  # focus comes back to the row's own button, so the keyboard user is where they were
+    # The confirmation is in the row the page is scrolled to, with or without JavaScript …
+    await expect(page.locator("#row-phone .saved")).to_have_text("Phone number: saved.")
+    if javascript:
+        # … announced by the page's one live region, and the keyboard is back on the row's own button.
+        await expect(page.locator("#alerts[aria-live=polite]")).to_have_text("Phone number: saved.")
         await expect(page.get_by_role("link", name="Edit phone number")).to_be_focused()
+    else:
+        await expect(page.locator("#alerts")).not_to_contain_text("Phone number: saved.")
 
 
 async def test_cancel_keeps_the_value(page: Page, javascript: bool, make_user) -> None:

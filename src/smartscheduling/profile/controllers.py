@@ -38,7 +38,7 @@ from smartscheduling.security.guards import anyone, requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Limit, Throttle
 from smartscheduling.web.forms import FormState, parse_form, render_form
-from smartscheduling.web.http import client_ip, redirect
+from smartscheduling.web.http import client_ip, flash_at, redirect
 
 Profile = NamedDependency[ProfileService]
 Throttling = NamedDependency[Throttle]
@@ -85,7 +85,7 @@ class ProfileController(Controller):
                 template_name="profile/partials/_row.html",
                 context={"field": field, "user": user, "message": message, "focus": True},
             )
-        flash(request, message, category="ok")
+        flash_at(request, message, target=f"row-{field.key}")
         return redirect(request, f"/profile#row-{field.key}")
 
     # --- the page and its rows -----------------------------------------------------------
@@ -121,7 +121,8 @@ class ProfileController(Controller):
     async def cancel_email_change(self, request: HTMXRequest, profile: Profile) -> Response[Any]:
         """Stop a pending change of address (the notice on the profile page)."""
         if await profile.cancel_email_change(signed_in(request).id, ip=client_ip(request)):
-            flash(request, "The change of address is stopped: the link sent to the new address no longer works.", "ok")
+            stopped = "The change of address is stopped: the link sent to the new address no longer works."
+            flash_at(request, stopped, target="row-email")
         return redirect(request, "/profile#row-email")
 
     @post("/edit/{key:str}")

@@ -55,6 +55,14 @@ def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return network_prefix(client_ip(connection)) or UNKNOWN_NETWORK
 
 
+def flash_at(
+    connection: ASGIConnection[Any, Any, Any, Any], message: str, *, target: str, category: str = "ok"
+) -> None:
+    """A flash message shown where it happened (in the element whose id is ``target``),
+    not at the top of the page: after a redirect to ``…#target`` that is where the reader is."""
+    connection.session.setdefault("_messages", []).append({"message": message, "category": "ok", "target": target})
+
+
 class AppRequest(HTMXRequest):
     """The app's request class: htmx details, and a form that cannot be decoded (bytes
     that are not UTF-8, an unknown charset in a multipart part) is the client's error."""

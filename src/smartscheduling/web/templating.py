@@ -84,9 +84,13 @@ def long_date(value: datetime.date | None) -> str:
 
 
 def _pop_flashes(context: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Messages stored by ``litestar.plugins.flash.flash``, shown once."""
-    session = context["request"].scope.get("session")
-    return session.pop("_messages", []) if isinstance(session, dict) else []
+    """Messages stored by ``flash`` or ``web.http.flash_at``, shown once: taken from the session at
+    the first call, then the same for every part of the page that asks."""
+    state = context["request"].scope.setdefault("state", {})
+    if "flashes" not in state:
+        session = context["request"].scope.get("session")
+        state["flashes"] = session.pop("_messages", []) if isinstance(session, dict) else []
+    return state["flashes"]
 
 
 def _consent_state(context: Mapping[str, Any]) -> ConsentState:
