@@ -101,3 +101,44 @@ async def test_every_page_passes_axe_and_fits_a_small_screen(app: Litestar, visi
             await visitor.goto(path)
             await check(visitor, f"{path} ({banner})", problems)
     assert not problems, "\n".join(problems)
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two ``rgb(r, g, b)`` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(value) / 255 for value in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+async def test_the_focus_ring_stands_out_on_the_page_and_on_buttons(page: Page, javascript: bool) -> None:
+    """Two tones, each at least 3:1 against what it touches: the dark ring against the
+    page and the amber halo, whatever the focused element's own colour."""
+    del javascript  # the same with and without
+    await page.goto("/login")
+    page_colour = await page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    for target in ("Forgot your password?", "Sign in"):
+        for _ in range(60):  # the keyboard's own way to the control
+            await page.keyboard.press("Tab")
+            focused = await page.evaluate("document.activeElement.textContent.trim()")
+            if focused == target and await page.evaluate("document.activeElement.tagName") in {"A", "BUTTON"}:
+                break
+        else:
+            pytest.fail(f"Tab never reached {target!r}")
+        style = await page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.backgroundColor]; }"
+        )
+        outline_style, outline_width, ring, halo, own = style
+        assert outline_style == "solid", target
+        assert float(outline_width.removesuffix("px")) >= 2, target
+        halo_colour = re.match(r"rgba?\([^)]*\)", halo)
+        assert halo_colour, f"no halo on {target}: {halo}"
+        assert contrast(ring, halo_colour[0]) >= 3, target
+        assert contrast(ring, page_colour) >= 3, target
+        if own != "rgba(0, 0, 0, 0)":  # a filled button: one of the two tones stands out on its fill
+            assert max(contrast(halo_colour[0], own), contrast(ring, own)) >= 3, target
