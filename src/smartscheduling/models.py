@@ -2,6 +2,7 @@
 
 from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
 from smartscheduling.audit.models import AuditEvent
+from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyCampaign, PolicyVersion
 from smartscheduling.processors.models import Processor
@@ -10,7 +11,9 @@ from smartscheduling.security.models import StoreItem, ThrottleCounter
 __all__ = (
     "AccountToken",
     "AuditEvent",
+    "ConsentRecord",
     "OutboxMessage",
+    "PageViewCount",
     "PolicyAcknowledgement",
     "PolicyCampaign",
     "PolicyVersion",
