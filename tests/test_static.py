@@ -58,3 +58,16 @@ def test_no_inline_script_or_style_in_any_template() -> None:
         assert not re.search(r"\sstyle=", source), template
         assert not re.search(r"\son[a-z]+=", source), template  # inline event handlers
         assert "hx-on" not in source, template
+
+
+async def test_the_favicon_is_served_without_a_cookie(client: AsyncTestClient[Litestar]) -> None:
+    """Every browser asks for /favicon.ico: it gets the icon, not a 404 page (nor a cookie)."""
+    response = await client.get("/favicon.ico", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("/static/img/favicon.svg?v=")
+    assert "set-cookie" not in response.headers
+    icon = await client.get(response.headers["location"])
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    page = (await client.get("/")).text
+    assert '<link rel="icon" href="/static/img/favicon.svg?v=' in page

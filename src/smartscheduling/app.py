@@ -58,7 +58,7 @@ from smartscheduling.web.templating import template_config
 from smartscheduling.worker import run_worker
 
 #: Paths that need no CSRF cookie, session or user (probes and immutable assets).
-INFRASTRUCTURE_PATHS = ["^/healthz$", "^/readyz$", "^/static(/|$)"]
+INFRASTRUCTURE_PATHS = ["^/healthz$", "^/readyz$", "^/static(/|$)", "^/favicon.ico$"]
 STATIC_MAX_AGE = 365 * 24 * 3600
 #: The largest request body a route accepts unless it says otherwise (forms are small;
 #: 413 beyond, before the body is read).

@@ -127,3 +127,15 @@ async def test_wrong_password_message(page: Page, make_user) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(re.compile(r"/privacy$"))  # back where they were going
+
+
+async def test_the_policy_checkbox_reads_as_one_sentence_on_a_small_screen(page: Page) -> None:
+    await page.set_viewport_size({"width": 320, "height": 800})
+    await page.goto("/signup")
+    label = page.locator("label[for=f-accept_policy]")
+    await expect(label).to_have_text(re.compile(r"^I have read the privacy policy \(version \d+\)\.$"))
+    words, link = await label.bounding_box(), await label.get_by_role("link").bounding_box()
+    assert words
+    assert link
+    assert link["x"] > words["x"]  # the link continues the sentence, not a column of its own
+    assert await label.evaluate("element => element.innerText") == "I have read the privacy policy (version 1)."

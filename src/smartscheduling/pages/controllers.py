@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from smartscheduling.security.guards import anyone
+from smartscheduling.web.templating import static_url
 
 
 class PagesController(Controller):
@@ -15,3 +16,8 @@ class PagesController(Controller):
     @get("/", name="home", sync_to_thread=False)
     def home(self) -> Template:
         return Template(template_name="pages/home.html")
+
+    @get("/favicon.ico", sync_to_thread=False)
+    def favicon(self) -> Redirect:
+        """Browsers, bookmarks and feed readers ask for it whatever the page's ``<link rel=icon>``."""
+        return Redirect(static_url("img/favicon.svg"), status_code=302)
