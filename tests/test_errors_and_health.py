@@ -192,21 +192,18 @@ async def test_a_connection_lost_mid_query_answers_503(backend: str, live_url: s
     """The database goes away while a query runs (a restart, a failover): the 503 page, not 500."""
     if backend != "postgresql":
         pytest.skip("SQLite has no server to lose")
-    async with db_engine.connect() as locker:
+    waiting = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+    async with db_engine.connect() as locker, db_engine.connect() as admin:
         await locker.execute(text("LOCK TABLE policy_version IN ACCESS EXCLUSIVE MODE"))
-        browser = httpx.AsyncClient(base_url=live_url, timeout=30)
-        request = asyncio.create_task(browser.get("/privacy/history"))
-        async with db_engine.connect() as admin:
-            waiting = text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            async with asyncio.timeout(30):  # each look is a round trip: until the page's query waits on the lock
-                while not (pids := (await admin.execute(waiting)).scalars().all()):
-                    pass
-            for pid in pids:
-                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        response = await request
-        await browser.aclose()
+        async with httpx.AsyncClient(base_url=live_url, timeout=30) as browser:
+            request = asyncio.create_task(browser.get("/privacy/history"))
+            # Each look is a round trip; every query of the page that waits on the lock
+            # loses its connection, until the page answers.
+            async with asyncio.timeout(30):
+                while not request.done():
+                    for pid in (await admin.execute(waiting)).scalars().all():
+                        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            response = await request
     assert response.status_code == 503
     assert "We cannot reach our database right now" in response.text
     assert response.headers["retry-after"] == "30"

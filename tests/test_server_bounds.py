@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -147,3 +148,13 @@ async def test_many_slow_clients_are_all_let_go_and_others_are_served_meanwhile(
     assert [status for status, _ in statuses] == [408] * 100
     for _, writer in slow:
         writer.close()
+
+
+async def test_past_max_concurrency_the_server_answers_503(migrated_url: str, tmp_path: Path) -> None:
+    """MAX_CONCURRENCY bounds what one process takes on (open connections included)."""
+    async with serve(live_env(migrated_url, tmp_path, MAX_CONCURRENCY="3"), tmp_path / "server.log") as server:
+        held = [await connect(server) for _ in range(3)]
+        async with httpx.AsyncClient(base_url=server.url, timeout=PATIENCE) as http:
+            assert (await http.get("/healthz")).status_code == 503
+        for _, writer in held:
+            writer.close()

@@ -33,7 +33,7 @@ from smartscheduling.consent.controllers import ConsentController, CookiesContro
 from smartscheduling.consent.firewall import CookieFirewall
 from smartscheduling.consent.registry import cookie_name
 from smartscheduling.consent.services import ConsentService
-from smartscheduling.db import create_db_config, create_engine
+from smartscheduling.db import ReleaseSessionFirst, create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
 from smartscheduling.policies.controllers import PolicyNoticeController, policy_routers
 from smartscheduling.policies.models import PolicyKind
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             refuse_nul,
             session_config(settings).middleware,
+            DefineMiddleware(ReleaseSessionFirst, db_config=db_config),
             IdentityMiddleware(db_config, exclude="|".join(INFRASTRUCTURE_PATHS)),
             DefineMiddleware(MaskedCSRFMiddleware, config=csrf),
         ],

@@ -77,6 +77,8 @@ class Settings:
     min_body_rate: int = 1024
     #: Seconds an idle keep-alive connection stays open.
     keep_alive_seconds: int = 5
+    #: Connections and requests one process serves at once; beyond, uvicorn answers 503.
+    max_concurrency: int = 200
 
     @property
     def is_production(self) -> bool:
@@ -155,6 +157,7 @@ class Settings:
             body_timeout_seconds=_number(env, "BODY_TIMEOUT_SECONDS", default=10),
             min_body_rate=_int(env, "MIN_BODY_RATE", default=1024, minimum=1),
             keep_alive_seconds=_int(env, "KEEP_ALIVE_SECONDS", default=5, minimum=1),
+            max_concurrency=_int(env, "MAX_CONCURRENCY", default=200, minimum=1),
         )
         settings.validate()
         return settings

@@ -21,6 +21,7 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from advanced_alchemy.types import GUID
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import JSON, Enum, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -128,6 +129,31 @@ def create_db_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
         set_default_exception_handler=False,
         create_all=False,
     )
+
+
+class ReleaseSessionFirst:
+    """ASGI middleware, placed just inside the session middleware: the request's database
+    session is closed (its connection back in the pool) as the response starts, *before*
+    the session middleware writes the session, which on the database store needs a
+    connection of its own. So no request ever holds two pooled connections at once, and
+    a pool full of requests that must write their session cannot deadlock. (The plugin's
+    own before-send handler, which would close it a moment later, is the one called.)"""
+
+    def __init__(self, app: ASGIApp, db_config: SQLAlchemyAsyncConfig) -> None:
+        self.app = app
+        self.release = db_config.before_send_handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not callable(self.release):
+            await self.app(scope, receive, send)
+            return
+        release = self.release
+
+        async def send_released(message: Message) -> None:
+            await release(message, scope)
+            await send(message)
+
+        await self.app(scope, receive, send_released)
 
 
 def _compare_type(context: Any, _inspected: Any, _column: Any, inspected_type: Any, metadata_type: Any) -> bool | None:

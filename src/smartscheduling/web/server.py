@@ -200,4 +200,5 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "server_header": False,
         "log_config": None,
         "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_concurrency,
     }
