@@ -71,3 +71,32 @@ async def test_the_favicon_is_served_without_a_cookie(client: AsyncTestClient[Li
     assert icon.headers["content-type"].startswith("image/svg+xml")
     page = (await client.get("/")).text
     assert '<link rel="icon" href="/static/img/favicon.svg?v=' in page
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip", "gzip"),
+        ("br;q=0, gzip", "gzip"),
+        ("", None),
+        ("identity", None),
+    ],
+)
+async def test_static_files_come_compressed_as_the_browser_allows(
+    client: AsyncTestClient[Litestar], accept: str, coding: str | None
+) -> None:
+    original = (STATIC_DIR / "vendor/htmx.min.js").read_bytes()
+    response = await client.get(static_url("vendor/htmx.min.js"), headers={"accept-encoding": accept})
+    assert response.status_code == 200
+    assert response.headers.get("content-encoding") == coding
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.headers["cache-control"] == "max-age=31536000, public"
+    assert response.content == original  # httpx decodes gzip and br: the same bytes arrive
+    wire = int(response.headers["content-length"])
+    assert wire < len(original) / 2 if coding else wire == len(original)
+
+
+async def test_an_unknown_static_file_is_a_404(client: AsyncTestClient[Litestar]) -> None:
+    assert (await client.get("/static/css/nothing.css")).status_code == 404
+    assert (await client.get("/static/../pyproject.toml")).status_code == 404

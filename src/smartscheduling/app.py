@@ -10,11 +10,10 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlche
 from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
@@ -43,7 +42,6 @@ from smartscheduling.processors.controllers import ProcessorAdminController, Pro
 from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileService
-from smartscheduling.security.guards import anyone
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -54,12 +52,12 @@ from smartscheduling.web.errors import exception_handlers
 from smartscheduling.web.health import healthz, readyz
 from smartscheduling.web.http import AppRequest, HeadAsGet, refuse_nul
 from smartscheduling.web.requestlog import RequestLogMiddleware
+from smartscheduling.web.static import static_router
 from smartscheduling.web.templating import template_config
 from smartscheduling.worker import run_worker
 
 #: Paths that need no CSRF cookie, session or user (probes and immutable assets).
 INFRASTRUCTURE_PATHS = ["^/healthz$", "^/readyz$", "^/static(/|$)", "^/favicon.ico$"]
-STATIC_MAX_AGE = 365 * 24 * 3600
 #: The largest request body a route accepts unless it says otherwise (forms are small;
 #: 413 beyond, before the body is read).
 FORM_MAX_BYTES = 64 * 1024
@@ -153,13 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     csrf = csrf_config(settings)
     templates = template_config(settings)
     latest_versions = LatestVersions(engine)
-    static_router = create_static_files_router(
-        path="/static",
-        directories=[STATIC_DIR],
-        cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True),
-        include_in_schema=False,
-        guards=[anyone],
-    )
+    static_files = static_router(STATIC_DIR)
     app = Litestar(
         route_handlers=[
             PagesController,
@@ -181,7 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             analytics,
             healthz,
             readyz,
-            static_router,
+            static_files,
         ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
