@@ -49,8 +49,11 @@ Accounts = NamedDependency[AccountService]
 Throttling = NamedDependency[Throttle]
 
 
-def link_page(*, title: str, text: str, action: str, button: str) -> HTMXTemplate:
-    """The page behind an e-mailed link: opening it changes nothing, its button does."""
+def link_page(valid: object | None, *, title: str, text: str, action: str, button: str) -> HTMXTemplate:
+    """The page behind an e-mailed link (``valid``: what its token found, ``None`` for a
+    dead link): opening it changes nothing, its button does."""
+    if valid is None:
+        return link_invalid()
     context = {"title": title, "text": text, "action": action, "button": button}
     return HTMXTemplate(template_name="accounts/link_action.html", context=context)
 
@@ -125,9 +128,8 @@ class VerifyEmailController(Controller):
 
     @get("/{token:str}")
     async def show(self, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
-        if await accounts.valid_token(token, TokenPurpose.VERIFY_EMAIL) is None:
-            return link_invalid()
         return link_page(
+            await accounts.valid_token(token, TokenPurpose.VERIFY_EMAIL),
             title="Confirm your e-mail address",
             text="One click and your address is confirmed.",
             action=f"/verify-email/{token}",

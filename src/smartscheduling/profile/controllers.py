@@ -284,9 +284,8 @@ class EmailChangeController(Controller):
 
     @get("/confirm/{token:str}")
     async def show(self, token: FromPath[str], profile: Profile) -> HTMXTemplate:
-        if await profile.valid_token(token, TokenPurpose.CHANGE_EMAIL) is None:
-            return link_invalid()
         return link_page(
+            await profile.valid_token(token, TokenPurpose.CHANGE_EMAIL),
             title="Confirm your new e-mail address",
             text="One click, and we use this address from now on.",
             action=f"/profile/email/confirm/{token}",
@@ -304,9 +303,8 @@ class EmailChangeController(Controller):
 
     @get("/cancel/{token:str}")
     async def show_cancel(self, token: FromPath[str], profile: Profile) -> HTMXTemplate:
-        if await profile.valid_token(token, TokenPurpose.CANCEL_EMAIL_CHANGE) is None:
-            return link_invalid()
         return link_page(
+            await profile.valid_token(token, TokenPurpose.CANCEL_EMAIL_CHANGE),
             title="Stop the change of your e-mail address",
             text="Your account keeps this address, and the link sent to the new address stops working.",
             action=f"/profile/email/cancel/{token}",
