@@ -55,9 +55,7 @@ def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return network_prefix(client_ip(connection)) or UNKNOWN_NETWORK
 
 
-def flash_at(
-    connection: ASGIConnection[Any, Any, Any, Any], message: str, *, target: str, category: str = "ok"
-) -> None:
+def flash_at(connection: ASGIConnection[Any, Any, Any, Any], message: str, *, target: str) -> None:
     """A flash message shown where it happened (in the element whose id is ``target``),
     not at the top of the page: after a redirect to ``…#target`` that is where the reader is."""
     connection.session.setdefault("_messages", []).append({"message": message, "category": "ok", "target": target})
@@ -79,8 +77,8 @@ def refuse_nul(app: ASGIApp) -> ASGIApp:
     sees one, so no file lookup, query or stored text ever meets it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        query = scope["query_string"].lower()
-        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in query or b"\x00" in query):
+        query = scope.get("query_string", b"").lower()
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
             raise ClientException("The address contains a character no page address may contain.")
         await app(scope, receive, send)
 
