@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from smartscheduling.app import create_app
 from smartscheduling.config import ConfigError, Settings
+from tests.conftest import make_settings
 
 STRONG_SECRET = "Zq8vN3pX7rT1mK5wB9cD2fG6hJ4lS0aE"
 PRODUCTION = {
@@ -106,3 +108,13 @@ def test_processes_refuse_to_start_with_one_line(command: list[str]) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("smartscheduling: refusing to start: SECRET_KEY is too weak")
+
+
+def test_templates_reload_from_disk_in_development_only(tmp_path: Path) -> None:
+    for environment, reloads in (("development", True), ("production", False)):
+        settings = make_settings(
+            "sqlite+aiosqlite:///" + str(tmp_path / "t.sqlite3"), tmp_path, app_env=environment,
+            base_url="https://smartscheduling.test", smtp_url="smtp://mail.test:25",
+        )  # fmt: skip
+        app = create_app(settings)
+        assert app.template_engine.engine.auto_reload is reloads  # type: ignore[union-attr]

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import PolicyAcknowledgement, Role
@@ -322,6 +323,31 @@ async def test_members_see_the_notice_until_they_acknowledge_it(
     assert "(notice)" in your_data
     export = await post_form(client, "/profile/export", {})
     assert export.status_code == 200
+
+
+async def test_the_notices_are_looked_up_only_for_full_pages(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    """htmx requests get fragments that never show the notices: no query for them."""
+    member = await make_user()
+    await publish(db_engine, PolicyKind.PRIVACY, EDITED, significant=True)
+    await sign_in(client, member.email)
+    looked_up: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "policy_acknowledgement" in statement:
+            looked_up.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        row = await client.get("/profile/row/name", headers={"hx-request": "true"})
+        assert row.status_code == 200
+        assert not looked_up, "an htmx fragment looked up the policy notices"
+        page = await client.get("/profile")
+        assert "Our privacy policy changed on" in page.text
+        assert len(looked_up) == 1
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 async def test_no_notice_for_a_minor_change_or_for_someone_who_joined_after_it(

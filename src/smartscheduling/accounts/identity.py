@@ -35,7 +35,8 @@ class CurrentUser:
     name: str
     role: Role
     verified: bool
-    #: Significant policy changes they have yet to acknowledge (shown on every page).
+    #: Significant policy changes they have yet to acknowledge (shown on every full page;
+    #: not looked up for htmx requests, which get fragments).
     policy_notices: tuple[PolicyNotice, ...] = ()
 
     def has_role(self, *roles: Role) -> bool:
@@ -107,7 +108,9 @@ class IdentityMiddleware(ASGIMiddleware):
                 and user.status == AccountStatus.ACTIVE
                 and user.session_epoch == session.get(SESSION_EPOCH)  # type: ignore[union-attr]
             ):
-                notices = await pending_notices(db, user.id, user.created_at)
+                # Only a full page shows the notices: htmx requests get a fragment.
+                partial = (b"hx-request", b"true") in scope["headers"]
+                notices = () if partial else await pending_notices(db, user.id, user.created_at)
                 scope["user"] = CurrentUser(user.id, user.email, user.name, user.role, user.is_verified, notices)
             else:
                 scope["session"] = Empty

@@ -102,6 +102,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         env.undefined = StrictUndefined  # a misspelt variable is a bug, not an empty string
+        env.auto_reload = not settings.is_production  # production: no file check on every render
         env.trim_blocks = True
         env.lstrip_blocks = True
         env.globals.update(
