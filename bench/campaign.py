@@ -31,6 +31,7 @@ from uuid_utils.compat import uuid7
 
 from bench.common import DATABASE_URL, Server, ensure_database, production_env
 from smartscheduling.accounts.models import User
+from smartscheduling.audit.service import SYSTEM
 from smartscheduling.db import utcnow
 from smartscheduling.mail.delivery import Claimed, build_message
 from smartscheduling.mail.models import OutboxMessage
@@ -87,13 +88,13 @@ async def publish_significant() -> None:
     engine = create_async_engine(DATABASE_URL)
     async with AsyncSession(engine, expire_on_commit=False) as session:
         service = PolicyService(session)
-        draft = await service.create_draft(PolicyKind.PRIVACY, actor_id=None, ip=None)
+        draft = await service.create_draft(PolicyKind.PRIVACY, actor=SYSTEM)
         body = (DATA_DIR / "privacy-v1.txt").read_text().replace("We do not sell", "We never sell")
         saved = await service.save_draft(
             draft.id, text=body, summary="We never sell your data.", significant=True,
-            effective_on=utcnow().date(), actor_id=None, ip=None,
+            effective_on=utcnow().date(), actor=SYSTEM,
         )  # fmt: skip
-        await service.publish(draft.id, previewed=revision(saved), actor_id=None, ip=None)
+        await service.publish(draft.id, previewed=revision(saved), actor=SYSTEM)
     await engine.dispose()
 
 

@@ -6,11 +6,32 @@ import asyncio
 import html
 import re
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from tests.conftest import PASSWORD
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine of this process sends meanwhile, in order; clear the
+    list to start counting again."""
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
 
 _TOKEN = re.compile(r'name="_csrf_token" value="([0-9a-f]+)"')
 
@@ -73,15 +94,16 @@ async def publish(
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from smartscheduling.audit.service import SYSTEM
     from smartscheduling.policies.services import PolicyService, revision
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
         service = PolicyService(session)
-        draft = await service.create_draft(kind, actor_id=None, ip=None)
+        draft = await service.create_draft(kind, actor=SYSTEM)
         saved = await service.save_draft(
             draft.id, text=text, summary=summary, significant=significant,
-            effective_on=datetime.datetime.now(datetime.UTC).date(), actor_id=None, ip=None,
+            effective_on=datetime.datetime.now(datetime.UTC).date(), actor=SYSTEM,
         )  # fmt: skip
-        publication = await service.publish(draft.id, previewed=revision(saved), actor_id=None, ip=None)
+        publication = await service.publish(draft.id, previewed=revision(saved), actor=SYSTEM)
     assert publication is not None
     return publication

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
-from litestar import Litestar
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -19,33 +19,45 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from smartscheduling.accounts import templating as accounts_templating
 from smartscheduling.accounts.controllers import (
     AuthController,
     PasswordController,
     SignupController,
     VerifyEmailController,
 )
-from smartscheduling.accounts.identity import SESSION_USER, IdentityMiddleware
-from smartscheduling.accounts.services import AccountService
+from smartscheduling.accounts.guards import anyone
+from smartscheduling.accounts.identity import (
+    SESSION_USER,
+    IdentityMiddleware,
+    provide_actor,
+    provide_viewer,
+    provide_visitor,
+)
+from smartscheduling.accounts.services import AccountHooks, AccountService
 from smartscheduling.config import STATIC_DIR, Settings, get_settings
+from smartscheduling.consent import templating as consent_templating
 from smartscheduling.consent.controllers import ConsentController, CookiesController, DisplayController, analytics
+from smartscheduling.consent.decision import state_of
 from smartscheduling.consent.firewall import CookieFirewall
 from smartscheduling.consent.registry import cookie_name
-from smartscheduling.consent.services import ConsentService
+from smartscheduling.consent.services import ConsentService, link_at_sign_in
 from smartscheduling.db import ReleaseSessionFirst, create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
+from smartscheduling.policies import templating as policies_templating
 from smartscheduling.policies.controllers import PolicyNoticeController, policy_routers
 from smartscheduling.policies.models import PolicyKind
-from smartscheduling.policies.services import LatestVersions, PolicyService
+from smartscheduling.policies.services import LatestVersions, PolicyService, accept_at_sign_up
 from smartscheduling.policies.staff import CampaignController, PolicyStaffController
 from smartscheduling.processors.controllers import ProcessorAdminController, ProcessorRegisterController
 from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileService
+from smartscheduling.registry import REGISTRY
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
-from smartscheduling.security.sessions import SessionConfig
+from smartscheduling.security.sessions import SessionConfig, SessionStore
 from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
 from smartscheduling.web.csrf import MaskedCSRFMiddleware
 from smartscheduling.web.errors import exception_handlers
@@ -104,12 +116,17 @@ def shared_stores(
         client = Redis.from_url(settings.redis_url)
         sessions: Store = RedisStore(client, namespace="smartscheduling:sessions")
         return {"sessions": sessions}, Throttle(RedisCounters(client), settings.secret_key), [client.aclose]
-    sessions = SQLAlchemyStore(config=db_config, model=StoreItem, namespace="sessions")
+    sessions = SessionStore(config=db_config, model=StoreItem, namespace="sessions")
     return {"sessions": sessions}, Throttle(SqlCounters(engine), settings.secret_key), []
 
 
+#: Where accounts meet the features: the policy versions accepted at sign-up, and the
+#: browser's consent decisions that become the person's at sign-in.
+ACCOUNT_HOOKS = AccountHooks(signed_up=(accept_at_sign_up,), signed_in=(link_at_sign_in,))
+
+
 async def provide_accounts(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
-    return AccountService(db_session, state.settings, state.hasher)
+    return AccountService(db_session, state.settings, state.hasher, ACCOUNT_HOOKS)
 
 
 async def provide_consent(db_session: NamedDependency[AsyncSession]) -> ConsentService:
@@ -125,7 +142,17 @@ async def provide_processors(db_session: NamedDependency[AsyncSession]) -> Proce
 
 
 async def provide_profile(db_session: NamedDependency[AsyncSession], state: State) -> ProfileService:
-    return ProfileService(db_session, state.settings, state.hasher)
+    return ProfileService(db_session, state.settings, state.hasher, REGISTRY)
+
+
+async def provide_browser_id(request: Request[Any, Any, Any]) -> str | None:
+    """The browser's own anonymous id: the one its cookie-consent records carry."""
+    return state_of(request.scope).consent_id
+
+
+async def provide_privacy_version(state: State) -> int:
+    """The privacy policy version a sign-up accepts (the latest published)."""
+    return await state.latest_versions.number(PolicyKind.PRIVACY)
 
 
 @asynccontextmanager
@@ -149,7 +176,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db_config = create_db_config(engine)
     stores, throttle, closers = shared_stores(settings, db_config, engine)
     csrf = csrf_config(settings)
-    templates = template_config(settings)
+    templates = template_config(
+        settings, [accounts_templating.register, consent_templating.register, policies_templating.register]
+    )
     latest_versions = LatestVersions(engine)
     static_files = static_router(STATIC_DIR)
     app = Litestar(
@@ -171,9 +200,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConsentController,
             DisplayController,
             analytics,
-            healthz,
-            readyz,
-            static_files,
+            # The platform's own routes: public, declared so here (the web floor knows no roles).
+            Router(path="/", route_handlers=[healthz, readyz, static_files], guards=[anyone]),
         ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
@@ -195,7 +223,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
+            "versions": Provide(lambda: latest_versions, sync_to_thread=False),
+            "viewer": Provide(provide_viewer),
+            "visitor": Provide(provide_visitor),
+            "actor": Provide(provide_actor),
+            "browser_id": Provide(provide_browser_id),
+            "privacy_version": Provide(provide_privacy_version),
         },
+        before_request=policies_templating.load_notices(db_config),
         template_config=templates,
         exception_handlers=exception_handlers(),
         lifespan=[embedded_worker] if settings.embedded_worker else [],

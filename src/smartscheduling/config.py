@@ -20,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+#: The product as pages and e-mails name it, and the address the privacy policy gives.
+SITE_NAME = "Smart Scheduling"
+CONTACT_EMAIL = "info@smartscheduling.com"
 
 AppEnv = Literal["development", "production"]
 _TRUE = {"1", "true", "yes", "on"}

@@ -107,8 +107,12 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     options |= {
         "pool_size": settings.database_pool_size,
         "max_overflow": settings.database_pool_size,
-        "pool_pre_ping": True,
-        "pool_recycle": 1800,
+        # No ping on every checkout (a round trip per request): connections are recycled
+        # before servers or proxies drop them idle, and one found dead is discarded with
+        # the whole pool (SQLAlchemy invalidates it on a disconnect error; the request
+        # answers 503 and the next ones get fresh connections).
+        "pool_pre_ping": False,
+        "pool_recycle": 300,
         "connect_args": {"timeout": 5, "server_settings": {"application_name": "smartscheduling"}},
     }
     options |= overrides

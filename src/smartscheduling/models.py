@@ -1,10 +1,10 @@
 """Imports every capability's models so the metadata (and Alembic) sees all tables."""
 
-from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
+from smartscheduling.accounts.models import AccountToken, User
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
-from smartscheduling.policies.models import PolicyCampaign, PolicyVersion
+from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyVersion
 from smartscheduling.processors.models import Processor
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 

@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartscheduling.accounts.guards import requires_verified_email
 from smartscheduling.accounts.models import AccountStatus, AccountToken, User
 from smartscheduling.app import create_app
 from smartscheduling.config import Settings
 from smartscheduling.db import utcnow
-from smartscheduling.security.guards import requires_verified_email
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, field_errors, is_signed_in, post_form, sign_in
+from tests.helpers import csrf_token, field_errors, is_signed_in, post_form, sign_in, statements
 from tests.mailbox import Mailbox
 
 NEW_PASSWORD = "purple elephants dance quietly"
@@ -185,19 +185,11 @@ async def test_a_reset_request_does_the_same_work_whether_or_not_the_account_exi
     statement for a real account is its link's row."""
     user = await make_user()
     await csrf_token(client, "/password/forgot")
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(" ".join(statement.split()[:3]))
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements() as sent:
         await post_form(client, "/password/forgot", {"email": user.email})
-        known, statements[:] = list(statements), []
+        known, sent[:] = [" ".join(s.split()[:3]) for s in sent], []
         await post_form(client, "/password/forgot", {"email": "nobody@example.com"})
-        unknown = list(statements)
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+        unknown = [" ".join(s.split()[:3]) for s in sent]
     extra = list(known)
     for statement in unknown:
         extra.remove(statement)

@@ -11,10 +11,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, Role, TokenPurpose, User
+from smartscheduling.accounts.models import AccountToken, Role, TokenPurpose, User
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.db import metadata
 from smartscheduling.mail.models import OutboxMessage
+from smartscheduling.policies.models import PolicyAcknowledgement
 from tests.helpers import csrf_token, field_errors, post_form
 from tests.mailbox import Mailbox
 

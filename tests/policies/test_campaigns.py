@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import AccountStatus, Role
+from smartscheduling.audit.service import SYSTEM
 from smartscheduling.mail.delivery import SmtpSender, deliver_due
 from smartscheduling.mail.models import OutboxMessage, OutboxStatus
 from smartscheduling.mail.outbox import enqueue
@@ -109,7 +110,7 @@ async def test_a_campaign_that_cannot_be_written_does_not_hold_up_the_others(
     await users(make_user, 3)
     async with AsyncSession(db_engine, expire_on_commit=False) as session:
         # A campaign for a version that was never published has no number to link to.
-        draft = await PolicyService(session).create_draft(PolicyKind.TERMS, actor_id=None, ip=None)
+        draft = await PolicyService(session).create_draft(PolicyKind.TERMS, actor=SYSTEM)
         broken = PolicyCampaign(version_id=draft.id, total=3, cutoff=draft.created_at)
         session.add(broken)
         await session.commit()

@@ -15,10 +15,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartscheduling.accounts.models import PolicyAcknowledgement, User
+from smartscheduling.accounts.models import User
 from smartscheduling.audit.models import AuditEvent
+from smartscheduling.audit.service import Actor
 from smartscheduling.config import Settings
+from smartscheduling.policies.models import PolicyAcknowledgement
 from smartscheduling.profile.services import ProfileService, StaleProfileError
+from smartscheduling.registry import REGISTRY
 from smartscheduling.security.passwords import PasswordHasher
 from tests.helpers import field_errors, form_error, post_form, sign_in
 
@@ -235,9 +238,11 @@ async def test_two_concurrent_saves_of_one_version_cannot_both_win(
 
     async def save_from(device: str) -> str:
         async with AsyncSession(db_engine) as session:
-            profile = ProfileService(session, settings, PasswordHasher())
+            profile = ProfileService(session, settings, PasswordHasher(), REGISTRY)
+            mine = await session.get(User, user.id)  # as identity reads it for the request
+            assert mine is not None
             try:
-                await profile.update(user.id, version=1, changes={"name": device}, actor_id=user.id, ip=None)
+                await profile.update(mine, version=1, changes={"name": device}, actor=Actor(user.id, None))
             except StaleProfileError as stale:
                 return f"refused, now {stale.current.name}"
             return "saved"

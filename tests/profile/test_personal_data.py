@@ -4,12 +4,15 @@ to say what it holds about people and what happens to it."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
@@ -17,14 +20,15 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import Column, ForeignKey, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartscheduling.accounts.models import PolicyAcknowledgement, Role, User
+from smartscheduling.accounts.models import Role, User
 from smartscheduling.audit.models import AuditEvent
-from smartscheduling.audit.service import record
+from smartscheduling.audit.service import Actor, record
 from smartscheduling.db import Model
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.mail.outbox import enqueue
-from smartscheduling.personal_data import NOT_PERSONAL, Erasure, holdings
-from smartscheduling.policies.models import PolicyKind, PolicyVersion
+from smartscheduling.personal_data import Erasure
+from smartscheduling.policies.models import PolicyAcknowledgement, PolicyKind, PolicyVersion
+from smartscheduling.registry import REGISTRY
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -46,17 +50,17 @@ async def database_columns(engine: AsyncEngine) -> dict[str, set[str]]:
 
 
 async def test_every_table_is_a_holding_or_declared_not_personal(db_engine: AsyncEngine) -> None:
-    registered = [holding.model.__tablename__ for holding in holdings()]
+    registered = [holding.model.__tablename__ for holding in REGISTRY.holdings]
     assert len(registered) == len(set(registered)), "a table is registered twice"
     tables = set(await database_columns(db_engine))
-    undecided = tables - set(registered) - set(NOT_PERSONAL)
+    undecided = tables - set(registered) - set(REGISTRY.not_personal)
     assert not undecided, f"tables nobody said are personal or not: {sorted(undecided)}"
-    assert not set(registered) & set(NOT_PERSONAL)
-    assert set(NOT_PERSONAL) <= tables, "NOT_PERSONAL names a table that does not exist"
+    assert not set(registered) & set(REGISTRY.not_personal)
+    assert set(REGISTRY.not_personal) <= tables, "REGISTRY.not_personal names a table that does not exist"
 
 
 def coverage_problems(tables: list[Table]) -> list[str]:
-    by_table = {holding.model.__tablename__: holding for holding in holdings()}
+    by_table = {holding.model.__tablename__: holding for holding in REGISTRY.holdings}
     personal_columns = {
         mapper.local_table.name: set(getattr(mapper.class_, "__pii_columns__", ())) for mapper in Model.registry.mappers
     }
@@ -95,7 +99,7 @@ def test_a_forgotten_table_is_caught() -> None:
 
 async def test_every_column_of_a_holding_is_exported_or_withheld_for_a_reason(db_engine: AsyncEngine) -> None:
     columns = await database_columns(db_engine)
-    for holding in holdings():
+    for holding in REGISTRY.holdings:
         table = holding.model.__tablename__
         shown, withheld = set(holding.shown), set(holding.withheld)
         assert not shown & withheld, f"{table}: a column is both exported and withheld"
@@ -145,8 +149,8 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
             ]
         )
         # Until staff screens exist (later issues), their access is an audit event like theirs will be.
-        record(session, "client.viewed", actor_id=staff.id, subject_id=user.id, ip="192.0.2.10")
-        record(session, "client.viewed", actor_id=staff.id, subject_id=other.id, ip="198.51.100.7")
+        record(session, "client.viewed", actor=Actor(staff.id, "192.0.2.0/24"), subject_id=user.id)
+        record(session, "client.viewed", actor=Actor(staff.id, "198.51.100.0/24"), subject_id=other.id)
         await session.commit()
     await sign_in(client, other.email)
     await post_form(client, "/profile/edit/name", {"version": "1", "name": "Bruno Q. Other"})
@@ -178,7 +182,7 @@ async def rows_of(engine: AsyncEngine, person: uuid.UUID) -> dict[str, int]:
                 select(func.count()).select_from(holding.model).where(holding.belongs_to(person))
             )
             or 0
-            for holding in holdings()
+            for holding in REGISTRY.holdings
         }
 
 
@@ -208,7 +212,7 @@ async def test_the_export_holds_every_row_of_the_person_and_nothing_of_anyone_el
     assert data["person"] == str(seeded.user.id)
     counts = await rows_of(db_engine, seeded.user.id)
     assert {key: len(section["rows"]) for key, section in data["sections"].items()} == counts
-    for holding in holdings():
+    for holding in REGISTRY.holdings:
         for row in data["sections"][holding.key]["rows"]:
             assert set(holding.shown) <= set(row)
             assert not set(row) & set(holding.withheld)
@@ -247,7 +251,7 @@ async def test_your_data_shows_holdings_sign_ins_acknowledgements_and_staff_acce
     client: AsyncTestClient[Litestar], seeded: Seeded
 ) -> None:
     page = (await client.get("/profile/data")).text
-    for holding in holdings():
+    for holding in REGISTRY.holdings:
         assert holding.title.replace("'", "&#39;") in page
         assert holding.purpose.replace("'", "&#39;") in page
     assert "<td>Signed in</td>" in page
@@ -329,7 +333,7 @@ async def test_closing_is_all_or_nothing(
     client: AsyncTestClient[Litestar], seeded: Seeded, db_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = await rows_of(db_engine, seeded.user.id)
-    personal = {holding.model.__tablename__ for holding in holdings()}
+    personal = {holding.model.__tablename__ for holding in REGISTRY.holdings}
     values_before = sorted(await string_values(db_engine, tables=personal))
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -342,3 +346,25 @@ async def test_closing_is_all_or_nothing(
     assert await rows_of(db_engine, seeded.user.id) == before
     assert sorted(await string_values(db_engine, tables=personal)) == values_before
     assert is_signed_in((await client.get("/profile")).text)
+
+
+async def test_your_data_shows_every_time_in_the_time_zone_of_the_profile(
+    client: AsyncTestClient[Litestar], make_user
+) -> None:
+    user = await make_user(time_zone="America/New_York")
+    await sign_in(client, user.email)
+
+    def sign_in_time(page: str) -> tuple[datetime.datetime, str]:
+        found = re.search(r'<td><time datetime="([^"]+)">([^<]+)</time></td>\s*<td>Signed in', page)
+        assert found, "the sign-in is listed with its time"
+        return datetime.datetime.fromisoformat(found[1]), found[2]
+
+    stored, shown = sign_in_time((await client.get("/profile/data")).text)
+    new_york = stored.astimezone(ZoneInfo("America/New_York"))
+    assert shown == new_york.strftime("%Y-%m-%d %H:%M %Z")
+    assert shown.endswith((" EST", " EDT"))
+
+    await post_form(client, "/profile/edit/time_zone", {"version": "1", "time_zone": "Asia/Tokyo"})
+    again, shown = sign_in_time((await client.get("/profile/data")).text)
+    assert again == stored
+    assert shown == stored.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M JST")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from smartscheduling.accounts.guards import Access
 from smartscheduling.accounts.models import Role
-from smartscheduling.security.guards import Access
 
 #: Handlers Litestar adds by itself (CORS preflight, the static files' HEAD).
 GENERATED = {"options_handler", "head_handler"}

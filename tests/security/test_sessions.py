@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from smartscheduling.app import create_app
 from smartscheduling.db import create_db_config
 from smartscheduling.security import sessions
 from smartscheduling.security.models import StoreItem
+from smartscheduling.security.sessions import SessionStore
 from tests.conftest import make_settings
 from tests.helpers import is_signed_in, post_form, sign_in
 
@@ -76,7 +76,7 @@ async def test_login_gives_a_new_session_id_and_drops_the_old(
 ) -> None:
     user = await make_user()
     # The app runs on the test client's own loop: reach the same table through our engine.
-    store = SQLAlchemyStore(config=create_db_config(db_engine), model=StoreItem, namespace="sessions")
+    store = SessionStore(config=create_db_config(db_engine), model=StoreItem, namespace="sessions")
     planted = "ab" * 32  # a session id an attacker managed to plant in the victim's browser
     now = int(time.time())
     await store.set(digest(planted), b'{"_messages": [], "_meta": {"born": %d, "seen": %d}}' % (now, now), 3600)
@@ -163,7 +163,7 @@ async def test_each_owner_has_an_index_of_their_sessions_that_ends_them_all(
             cookies.append(device.cookies["session"])
     assert await stored_keys(db_engine) == sorted(digest(cookie) for cookie in cookies)
     assert len(await stored_keys(db_engine, indexes=True)) == 2  # one per person, named by a digest
-    store = SQLAlchemyStore(config=create_db_config(db_engine), model=StoreItem, namespace="sessions")
+    store = SessionStore(config=create_db_config(db_engine), model=StoreItem, namespace="sessions")
     await sessions.end_sessions_of(store, str(user.id))
     assert await stored_keys(db_engine) == [digest(cookies[2])]
     assert len(await stored_keys(db_engine, indexes=True)) == 1

@@ -18,17 +18,16 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
 
 from smartscheduling.accounts.countries import countries
-from smartscheduling.accounts.identity import current_user, end_every_session, log_in, log_out, signed_in
+from smartscheduling.accounts.guards import anyone, requires_login
+from smartscheduling.accounts.identity import ViewerDep, VisitorDep, end_every_session, log_in, log_out
 from smartscheduling.accounts.models import TokenPurpose
 from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm, is_minor
 from smartscheduling.accounts.services import AccountService, LoginFailure
-from smartscheduling.consent.decision import state_of
-from smartscheduling.policies.models import PolicyKind
-from smartscheduling.security.guards import anyone, requires_login
+from smartscheduling.audit.service import ActorDep
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Decision, Limit, Throttle
 from smartscheduling.web.forms import FormState, parse_form, render_form
-from smartscheduling.web.http import back_to, client_ip, client_network, local_path, redirect
+from smartscheduling.web.http import back_to, client_network, local_path, redirect
 
 # Every per-network limit counts the client's network (/24, /48), not its address.
 LOGIN_PER_NETWORK = Limit("login-network", 30, timedelta(minutes=15))
@@ -79,25 +78,35 @@ class SignupController(Controller):
     include_in_schema = False
 
     @staticmethod
-    async def _render(request: HTMXRequest, state: FormState, **kwargs: Any) -> HTMXTemplate:
+    def _render(request: HTMXRequest, state: FormState, privacy_version: int, **kwargs: Any) -> HTMXTemplate:
         return render_form(
             request,
             "accounts/signup.html",
             "accounts/partials/_signup_form.html",
             state,
             countries=countries(),
-            privacy_version=await request.app.state.latest_versions.number(PolicyKind.PRIVACY),
+            privacy_version=privacy_version,
             **kwargs,
         )
 
     @get("/", name="signup")
-    async def show(self, request: HTMXRequest) -> Response[Any]:
-        if current_user(request):
+    async def show(
+        self, request: HTMXRequest, visitor: VisitorDep, privacy_version: NamedDependency[int]
+    ) -> Response[Any]:
+        if visitor:
             return redirect(request, "/")
-        return await self._render(request, FormState())
+        return self._render(request, FormState(), privacy_version)
 
     @post("/")
-    async def submit(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
+    async def submit(
+        self,
+        *,
+        request: HTMXRequest,
+        actor: ActorDep,
+        accounts: Accounts,
+        throttle: Throttling,
+        privacy_version: NamedDependency[int],
+    ) -> Response[Any]:
         form = await request.form()
         if is_minor(form.get("date_of_birth")):
             # Nothing of what was sent is kept or echoed back: the date goes nowhere.
@@ -106,14 +115,16 @@ class SignupController(Controller):
             )
         data, state = parse_form(SignupForm, form)
         if data is None:
-            return await self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+            return self._render(request, state, privacy_version, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         decision = await throttle.hit(SIGNUP_PER_NETWORK, client_network(request))
         if not decision.allowed:
             headers = too_many(state, decision, "sign-ups from your network")
-            return await self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+            return self._render(
+                request, state, privacy_version, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers
+            )
         # Counted for every sign-up (taken address or not), so the count reveals nothing.
         notify = (await throttle.hit(SIGNUP_NOTICE_PER_ADDRESS, data.email)).allowed
-        await accounts.sign_up(data, ip=client_ip(request), notify_existing=notify)
+        await accounts.sign_up(data, actor=actor, notify_existing=notify)
         return redirect(request, "/signup/sent")
 
     @get("/sent", sync_to_thread=False)
@@ -137,22 +148,24 @@ class VerifyEmailController(Controller):
         )
 
     @post("/{token:str}")
-    async def confirm(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> Response[Any]:
-        user = await accounts.verify_email(token, ip=client_ip(request))
+    async def confirm(
+        self, request: HTMXRequest, token: FromPath[str], visitor: VisitorDep, actor: ActorDep, accounts: Accounts
+    ) -> Response[Any]:
+        user = await accounts.verify_email(token, actor=actor)
         if user is None:
             return link_invalid()
-        me = current_user(request)
         flash(request, "Thank you: your e-mail address is confirmed.", category="ok")
-        if me and me.id == user.id:
+        if visitor and visitor.id == user.id:
             return redirect(request, "/")
         return redirect(request, "/login")
 
-    @post("/resend", guards=[requires_login])
-    async def resend(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
-        user = signed_in(request)
-        decision = await throttle.hit(RESEND_PER_USER, str(user.id))
+    @post("/resend", name="resend-verification", guards=[requires_login])
+    async def resend(
+        self, *, request: HTMXRequest, viewer: ViewerDep, actor: ActorDep, accounts: Accounts, throttle: Throttling
+    ) -> Response[Any]:
+        decision = await throttle.hit(RESEND_PER_USER, str(viewer.id))
         if decision.allowed:
-            await accounts.resend_verification(user.id)
+            await accounts.resend_verification(viewer.id, actor=actor)
             # Flash messages live in the session store: no personal data in them.
             flash(request, "We sent a new link to your e-mail address. It works for 24 hours.", category="ok")
         else:
@@ -175,16 +188,27 @@ class AuthController(Controller):
 
     @get("/login", name="login")
     async def show(
-        self, request: HTMXRequest, next_page: Annotated[str | None, QueryParameter(name="next")] = None
+        self,
+        request: HTMXRequest,
+        visitor: VisitorDep,
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Response[Any]:
         target = local_path(next_page)
-        if current_user(request):
+        if visitor:
             return redirect(request, target)
         return self._render(request, FormState(values={"next": target}))
 
     @post("/login")
-    async def submit(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
-        ip, network = client_ip(request), client_network(request)
+    async def submit(
+        self,
+        *,
+        request: HTMXRequest,
+        actor: ActorDep,
+        browser_id: NamedDependency[str | None],
+        accounts: Accounts,
+        throttle: Throttling,
+    ) -> Response[Any]:
+        network = client_network(request)
         by_network = await throttle.hit(LOGIN_PER_NETWORK, network)
         data, state = parse_form(LoginForm, await request.form())
         decision = by_network
@@ -198,10 +222,7 @@ class AuthController(Controller):
         if not decision.allowed or data is None:
             headers = too_many(state, decision, "sign-in attempts")
             return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
-        consent = state_of(request.scope)
-        result = await accounts.authenticate(
-            data.email, data.password, ip=ip, consent_id=consent.consent_id if consent else None
-        )
+        result = await accounts.authenticate(data.email, data.password, actor=actor, browser_id=browser_id)
         if result.user is None:
             state.errors["__all__"] = SUSPENDED if result.failure is LoginFailure.SUSPENDED else NO_MATCH
             return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
@@ -209,11 +230,10 @@ class AuthController(Controller):
         log_in(request, result.user)
         return redirect(request, local_path(data.next))
 
-    @post("/logout")
-    async def logout(self, request: Request[Any, Any, Any], accounts: Accounts) -> Response[Any]:
-        user = current_user(request)
-        if user is not None:
-            await accounts.log_out(user.id, ip=client_ip(request))
+    @post("/logout", name="logout")
+    async def logout(self, request: Request[Any, Any, Any], actor: ActorDep, accounts: Accounts) -> Response[Any]:
+        if actor.id is not None:
+            await accounts.log_out(actor=actor)
         log_out(request)
         return redirect(request, "/")  # type: ignore[arg-type]
 
@@ -228,7 +248,9 @@ class PasswordController(Controller):
         return render_form(request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", FormState())
 
     @post("/forgot")
-    async def send_link(self, request: HTMXRequest, accounts: Accounts, throttle: Throttling) -> Response[Any]:
+    async def send_link(
+        self, request: HTMXRequest, actor: ActorDep, accounts: Accounts, throttle: Throttling
+    ) -> Response[Any]:
         data, state = parse_form(ForgotPasswordForm, await request.form())
         if data is None:
             return render_form(
@@ -244,14 +266,14 @@ class PasswordController(Controller):
             )  # fmt: skip
         # Past a few links an hour for one address, the page says the same and sends nothing.
         if (await throttle.hit(RESET_PER_ADDRESS, data.email)).allowed:
-            await accounts.request_password_reset(data.email, ip=client_ip(request))
+            await accounts.request_password_reset(data.email, actor=actor)
         return redirect(request, "/password/forgot/sent")
 
     @get("/forgot/sent", sync_to_thread=False)
     def sent(self) -> HTMXTemplate:
         return HTMXTemplate(template_name="accounts/forgot_sent.html")
 
-    @get("/reset/{token:str}")
+    @get("/reset/{token:str}", name="reset-password")
     async def show_reset(self, request: HTMXRequest, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
         if await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD) is None:
             return link_invalid()
@@ -261,7 +283,7 @@ class PasswordController(Controller):
 
     @post("/reset/{token:str}")
     async def reset(
-        self, request: HTMXRequest, token: FromPath[str], accounts: Accounts, throttle: Throttling
+        self, *, request: HTMXRequest, token: FromPath[str], actor: ActorDep, accounts: Accounts, throttle: Throttling
     ) -> Response[Any]:
         user = await accounts.user_for_token(token, TokenPurpose.RESET_PASSWORD)
         if user is None:
@@ -274,7 +296,7 @@ class PasswordController(Controller):
                 request, "accounts/reset.html", "accounts/partials/_reset_form.html", state,
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY, token=token,
             )  # fmt: skip
-        if await accounts.reset_password(token, data.password, ip=client_ip(request)) is None:
+        if await accounts.reset_password(token, data.password, actor=actor) is None:
             return link_invalid()
         await end_every_session(request, user.id)
         await throttle.reset(LOGIN_PER_ACCOUNT, user.email)  # whoever locked the address out is locked out now

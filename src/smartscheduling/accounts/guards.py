@@ -15,7 +15,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from smartscheduling.accounts.identity import signed_in
-from smartscheduling.accounts.models import Role
+from smartscheduling.accounts.models import Role, admits
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,7 @@ class Access:
 
     def admits(self, role: Role | None) -> bool:
         """Whether someone of ``role`` (``None``: signed out) passes."""
-        if self.roles is None:
-            return True
-        return role is not None and (role is Role.ADMIN or role in self.roles)
+        return self.roles is None or admits(role, self.roles)
 
 
 anyone = Access("anyone", roles=None)

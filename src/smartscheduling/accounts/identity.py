@@ -1,8 +1,15 @@
-"""Who is making the request: the signed-in user, loaded once per request.
+"""Who is making the request: the signed-in user, read once per request.
 
 The session holds only the user's id and their ``session_epoch``. Raising the epoch on
 the user row (password reset, closing the account) ends every session at once, on any
 session store.
+
+The user row is read in the request's own database session (advanced-alchemy's
+``db_session``, the one handlers and services get), so a service that works on the
+signed-in user finds it in the identity map instead of reading it again. Handlers get
+who is signed in as a dependency: ``viewer: ViewerDep`` (guarded routes: signed in
+for sure) or ``visitor: VisitorDep`` (public routes that change with signing in: a
+``Viewer`` or ``None``), and audit events take ``actor: ActorDep``, built once per request.
 """
 
 from __future__ import annotations
@@ -14,50 +21,81 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
-from smartscheduling.accounts.models import AccountStatus, Role, User
-from smartscheduling.policies.services import PolicyNotice, pending_notices
+from smartscheduling.accounts.models import AccountStatus, Role, User, admits
+from smartscheduling.audit.service import Actor
+from smartscheduling.network import network_prefix
 from smartscheduling.security.sessions import end_sessions_of, rotate_session
 from smartscheduling.web.csrf import rotate_csrf_token
+from smartscheduling.web.http import client_ip
 
 SESSION_USER = "uid"
 SESSION_EPOCH = "epoch"
 
 
 @dataclass(frozen=True, slots=True)
-class CurrentUser:
+class Viewer:
+    """The signed-in person. ``user`` is their row, loaded in this request's database
+    session, for services to work on without reading it again; the rest is what pages
+    show of them, copied once (a rollback in the request expires the row, never these)."""
+
+    user: User
     id: uuid.UUID
     email: str
     name: str
     role: Role
     verified: bool
-    #: Significant policy changes they have yet to acknowledge (shown on every full page;
-    #: not looked up for htmx requests, which get fragments).
-    policy_notices: tuple[PolicyNotice, ...] = ()
+    time_zone: str | None
 
-    def has_role(self, *roles: Role) -> bool:
-        """Administrators may do everything any role may."""
-        return self.role is Role.ADMIN or self.role in roles
+    @classmethod
+    def of(cls, user: User) -> Viewer:
+        return cls(user, user.id, user.email, user.name, user.role, user.is_verified, user.time_zone)
 
     @property
     def is_staff(self) -> bool:
         return self.role is not Role.CLIENT
 
+    def has_role(self, *roles: Role) -> bool:
+        return admits(self.role, roles)
 
-def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+
+#: Handler parameters: ``viewer: ViewerDep`` (guarded routes), ``visitor: VisitorDep``.
+ViewerDep = NamedDependency[Viewer]
+VisitorDep = NamedDependency[Viewer | None]
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
     return connection.scope.get("user")
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
-    """Who is signed in; for anyone else, 401 (the guards' check, and a handler's own)."""
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
+    """Who is signed in; for anyone else, 401 (the guards' check)."""
     user = current_user(connection)
     if user is None:
         raise NotAuthorizedException("Please sign in to continue.")
     return user
+
+
+async def provide_viewer(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
+    """``viewer``: the signed-in person (401 for anyone else)."""
+    return signed_in(request)
+
+
+async def provide_visitor(request: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    """``visitor``: the signed-in person, or ``None``."""
+    return current_user(request)
+
+
+async def provide_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """``actor``: who acts in this request, for audit events (the signed-in person or
+    nobody, and the network the request came from)."""
+    viewer = current_user(request)
+    return Actor(viewer.id if viewer else None, network_prefix(client_ip(request)))
 
 
 def log_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
@@ -82,7 +120,7 @@ async def end_every_session(connection: ASGIConnection[Any, Any, Any, Any], user
 
 
 class IdentityMiddleware(ASGIMiddleware):
-    """Sets ``scope["user"]`` to a :class:`CurrentUser` or ``None``; never refuses a request
+    """Sets ``scope["user"]`` to a :class:`Viewer` or ``None``; never refuses a request
     (guards do). A session whose user is gone, suspended or whose epoch moved on is ended."""
 
     scopes = (ScopeType.HTTP,)
@@ -98,7 +136,7 @@ class IdentityMiddleware(ASGIMiddleware):
         session = scope.get("session")
         user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
         if user_id:
-            db = self.db_config.provide_session(scope["app"].state, scope)
+            db = self.db_config.provide_session(scope["app"].state, scope)  # the request's own session
             try:
                 user = await db.get(User, uuid.UUID(user_id))
             except ValueError:
@@ -108,10 +146,7 @@ class IdentityMiddleware(ASGIMiddleware):
                 and user.status == AccountStatus.ACTIVE
                 and user.session_epoch == session.get(SESSION_EPOCH)  # type: ignore[union-attr]
             ):
-                # Only a full page shows the notices: htmx requests get a fragment.
-                partial = (b"hx-request", b"true") in scope["headers"]
-                notices = () if partial else await pending_notices(db, user.id, user.created_at)
-                scope["user"] = CurrentUser(user.id, user.email, user.name, user.role, user.is_verified, notices)
+                scope["user"] = Viewer.of(user)
             else:
                 scope["session"] = Empty
         await next_app(scope, receive, send)

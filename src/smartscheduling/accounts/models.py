@@ -1,10 +1,11 @@
-"""Accounts: users, their single-use tokens and the policy versions they acknowledged."""
+"""Accounts: users and their single-use tokens."""
 
 from __future__ import annotations
 
 import datetime
 import enum
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +22,12 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+def admits(role: Role | None, roles: Iterable[Role]) -> bool:
+    """Whether someone of ``role`` (``None``: signed out) may do what ``roles`` may:
+    administrators may do everything any role may."""
+    return role is not None and (role is Role.ADMIN or role in roles)
 
 
 class AccountStatus(enum.StrEnum):
@@ -61,9 +68,11 @@ class User(AuditedModel):
     notify_reminders_email: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_reminders_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_news: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Raised by every change to a personal field: a save made against an older
-    #: version is refused instead of silently overwriting the newer value.
+    #: Raised by every change to the row (SQLAlchemy's ``version_id_col``): a save made
+    #: against an older version is refused instead of silently overwriting the newer value.
     profile_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": profile_version}  # noqa: RUF012 (SQLAlchemy's declaration style)
 
     @property
     def is_verified(self) -> bool:
@@ -101,20 +110,3 @@ class AccountToken(Model):
     used_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
     #: The account's ``session_epoch`` when the link was sent.
     epoch: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class PolicyAcknowledgement(Model):
-    """Proof that a user accepted or acknowledged a published text, and when.
-
-    ``document`` is ``privacy`` (the policy, at sign-up or after a change) or
-    ``us_transfer`` (the notice that data is stored in the U.S., for non-U.S. users).
-    """
-
-    __tablename__ = "policy_acknowledgement"
-    __table_args__ = (Index("ix_policy_acknowledgement_user_document", "user_id", "document"),)
-
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    document: Mapped[str] = mapped_column(String(32))
-    version: Mapped[int] = mapped_column(Integer)
-    context: Mapped[str] = mapped_column(String(32))
-    acknowledged_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

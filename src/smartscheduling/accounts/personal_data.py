@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, User
+from smartscheduling.accounts.models import AccountToken, User
 from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
 
 HOLDINGS = (
@@ -24,17 +24,6 @@ HOLDINGS = (
             "sa_orm_sentinel": INTERNAL,
         },
         erasure=Erasure.DELETE,
-    ),
-    Holding(
-        key="policy_acknowledgements",
-        title="Policies you accepted",
-        purpose="To prove which version of the privacy policy and notices you accepted, and when.",
-        model=PolicyAcknowledgement,
-        owners=("user_id",),
-        shown=("document", "version", "context", "acknowledged_at"),
-        withheld={"id": INTERNAL, "user_id": YOUR_ACCOUNT_ID, "sa_orm_sentinel": INTERNAL},
-        erasure=Erasure.DELETE,
-        order_by="acknowledged_at",
     ),
     Holding(
         key="links",

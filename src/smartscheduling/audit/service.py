@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.audit.models import AuditEvent
-from smartscheduling.network import network_prefix
 
 #: How an action reads to the person it concerns (e.g. in "Your data").
 DESCRIPTIONS = {
@@ -27,13 +28,32 @@ def describe(action: str) -> str:
     return DESCRIPTIONS.get(action, action.replace(".", ": ").replace("_", " ").capitalize())
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does something and from where: the person (``None``: someone signed out, or the
+    system) and their network (``/24``, ``/48``; ``None`` for the system). Built once per
+    request (``actor`` dependency) and passed to the services that record events."""
+
+    id: uuid.UUID | None
+    network: str | None
+
+    def as_user(self, user_id: uuid.UUID) -> Actor:
+        """The same request, acting as the person it just identified (sign-up, sign-in)."""
+        return replace(self, id=user_id)
+
+
+#: A handler parameter: ``actor: ActorDep``.
+ActorDep = NamedDependency[Actor]
+#: Work nobody asked for in a request: the command line, the worker.
+SYSTEM = Actor(None, None)
+
+
 def record(
     session: AsyncSession,
     action: str,
     *,
-    actor_id: uuid.UUID | None = None,
+    actor: Actor,
     subject_id: uuid.UUID | None = None,
-    ip: str | None = None,
     **details: Any,
 ) -> AuditEvent:
     """Add an event to ``session``; it commits (or rolls back) with the change it describes.
@@ -42,7 +62,7 @@ def record(
     secrets.
     """
     event = AuditEvent(
-        action=action, actor_id=actor_id, subject_id=subject_id, ip_prefix=network_prefix(ip), details=details
+        action=action, actor_id=actor.id, subject_id=subject_id, ip_prefix=actor.network, details=details
     )
     session.add(event)
     return event

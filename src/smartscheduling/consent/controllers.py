@@ -16,7 +16,8 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartscheduling.accounts.identity import current_user
+from smartscheduling.accounts.guards import anyone, requires_role
+from smartscheduling.accounts.identity import VisitorDep
 from smartscheduling.accounts.models import Role
 from smartscheduling.config import Settings
 from smartscheduling.consent.decision import ConsentState, consent_cookie, state_of
@@ -26,14 +27,9 @@ from smartscheduling.consent.registry import COOKIES, OPTIONAL, Category, cookie
 from smartscheduling.consent.services import ConsentService, choice_from_form, page_views
 from smartscheduling.db import utcnow
 from smartscheduling.policies.models import PolicyKind
-from smartscheduling.security.guards import anyone, requires_role
 from smartscheduling.web.http import local_path
 
 Consents = NamedDependency[ConsentService]
-
-
-def consent_of(request: Request[Any, Any, Any]) -> ConsentState:
-    return state_of(request.scope) or ConsentState(decision=None, gpc=False)
 
 
 def _receipt_entry(record: ConsentRecord) -> dict[str, Any]:
@@ -72,20 +68,23 @@ class CookiesController(Controller):
     async def preferences(
         self,
         request: HTMXRequest,
+        visitor: VisitorDep,
         consent_service: Consents,
         saved: FromQuery[bool] = False,
     ) -> HTMXTemplate:
-        consent = consent_of(request)
-        user = current_user(request)
+        consent = state_of(request.scope)
+        user = visitor
         history = await consent_service.history(consent_id=consent.consent_id, user_id=user.id if user else None)
         context = {"consent": consent, "optional": OPTIONAL, "saved": saved, "history": history[:10]}
         return HTMXTemplate(template_name="consent/preferences.html", context=context)
 
-    @get("/receipt")
-    async def receipt(self, request: Request[Any, Any, Any], consent_service: Consents) -> Response[Any]:
+    @get("/receipt", name="consent-receipt")
+    async def receipt(
+        self, request: Request[Any, Any, Any], visitor: VisitorDep, consent_service: Consents
+    ) -> Response[Any]:
         """Everything recorded about this browser's (and, signed in, this user's) decisions."""
-        consent = consent_of(request)
-        user = current_user(request)
+        consent = state_of(request.scope)
+        user = visitor
         history = await consent_service.history(consent_id=consent.consent_id, user_id=user.id if user else None)
         current = consent.decision
         body = {
@@ -115,17 +114,19 @@ class ConsentController(Controller):
     guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
-    @post("/", status_code=303)
-    async def decide(self, request: HTMXRequest, consent_service: Consents, state: State) -> Response[Any]:
+    @post("/", name="consent", status_code=303)
+    async def decide(
+        self, request: HTMXRequest, visitor: VisitorDep, consent_service: Consents, state: State
+    ) -> Response[Any]:
         settings: Settings = state.settings
         form = await request.form()
-        consent = consent_of(request)
+        consent = state_of(request.scope)
         try:
             categories = [value for value in form.getall("categories", []) if isinstance(value, str)]
             choice = choice_from_form(str(form.get("choice", "")), categories, gpc=consent.gpc)
         except ValueError as problem:
             raise HTTPException(status_code=HTTP_422_UNPROCESSABLE_ENTITY, detail=str(problem)) from None
-        user = current_user(request)
+        user = visitor
         decision = await consent_service.decide(
             consent_id=consent.consent_id,
             user_id=user.id if user else None,
@@ -162,7 +163,7 @@ class DisplayController(Controller):
 
     @get("/", name="display")
     async def show(self, request: HTMXRequest, saved: FromQuery[bool] = False) -> HTMXTemplate:
-        context = {"consent": consent_of(request), "sizes": TEXT_SIZES, "saved": saved}
+        context = {"consent": state_of(request.scope), "sizes": TEXT_SIZES, "saved": saved}
         return HTMXTemplate(template_name="consent/display.html", context=context)
 
     @post("/", status_code=303)
@@ -172,7 +173,7 @@ class DisplayController(Controller):
         size = str(form.get("text_size", ""))
         if size not in TEXT_SIZES:
             raise HTTPException(status_code=HTTP_422_UNPROCESSABLE_ENTITY, detail="Please choose one of the sizes.")
-        consent = consent_of(request)
+        consent = state_of(request.scope)
         if consent.decision is None or not consent.allows(Category.PREFERENCES):
             # Nothing to remember it with; the firewall would drop the cookie anyway.
             raise HTTPException(

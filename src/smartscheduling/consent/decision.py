@@ -161,8 +161,13 @@ def consent_cookie(decision: Decision, settings: Settings) -> Cookie:
     )
 
 
-def state_of(scope: Scope) -> ConsentState | None:
-    return scope.get("state", {}).get(_STATE_KEY)
+#: No decision (yet): what a request the firewall did not read (or a first visit) may do.
+UNDECIDED = ConsentState(decision=None, gpc=False)
+
+
+def state_of(scope: Scope) -> ConsentState:
+    """The consent in force for this request, as the cookie firewall read it."""
+    return scope.get("state", {}).get(_STATE_KEY) or UNDECIDED
 
 
 def remember_state(scope: Scope, state: ConsentState) -> None:

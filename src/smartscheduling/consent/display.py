@@ -33,7 +33,7 @@ def text_size(context: Mapping[str, Any]) -> str:
     is remembered, the cookie is malformed or preferences are not allowed (any more)."""
     request = context["request"]
     state = state_of(request.scope)
-    if state is None or not state.allows(Category.PREFERENCES):
+    if not state.allows(Category.PREFERENCES):
         return "standard"
     raw = request.cookies.get(cookie_name("display", request.app.state.settings), "")
     values = dict(part.split(":", 1) for part in raw.split("&") if part.count(":") == 1)

@@ -69,7 +69,7 @@ class CookieFirewall:
 
     def filter(self, scope: Scope, set_cookies: list[str]) -> list[str]:
         """The ``Set-Cookie`` values that may leave, given the consent in force."""
-        state = state_of(scope) or ConsentState(decision=None, gpc=False)
+        state = state_of(scope)
         decided_now = self._decision_set_by(set_cookies)
         if decided_now is not None:
             state = ConsentState(decision=decided_now, gpc=state.gpc, consent_id=decided_now.consent_id)
@@ -121,7 +121,7 @@ class CookieFirewall:
 
     async def _withdraw_for_gpc(self, scope: Scope) -> list[str]:
         state = state_of(scope)
-        if state is None or state.decision is None or not state.gpc_overrides_analytics:
+        if state.decision is None or not state.gpc_overrides_analytics:
             return []
         user = scope.get("user")
         try:
@@ -147,4 +147,4 @@ class CookieFirewall:
 
     def _counts(self, scope: Scope, message: Message, headers: MutableScopeHeaders) -> bool:
         state = state_of(scope)
-        return state is not None and state.allows(Category.ANALYTICS) and self._is_page(scope, message, headers)
+        return state.allows(Category.ANALYTICS) and self._is_page(scope, message, headers)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from smartscheduling.accounts.models import User
 from smartscheduling.consent.decision import Decision, new_consent_id
 from smartscheduling.consent.models import ConsentMethod, ConsentRecord, PageViewCount
 from smartscheduling.consent.registry import OPTIONAL, Category
@@ -159,3 +160,9 @@ async def count_page_view(engine: AsyncEngine, route: str, day: datetime.date | 
 async def page_views(session: AsyncSession, since: datetime.date) -> Sequence[PageViewCount]:
     statement = select(PageViewCount).where(PageViewCount.day >= since)
     return (await session.scalars(statement.order_by(PageViewCount.day.desc(), PageViewCount.route))).all()
+
+
+async def link_at_sign_in(session: AsyncSession, user: User, consent_id: str | None) -> None:
+    """The accounts' ``signed_in`` hook: the browser's anonymous decisions become the user's."""
+    if consent_id:
+        await ConsentService(session).link(consent_id, user.id)

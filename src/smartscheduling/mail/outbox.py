@@ -10,9 +10,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartscheduling.config import TEMPLATES_DIR
+from smartscheduling.config import CONTACT_EMAIL, SITE_NAME, TEMPLATES_DIR
 from smartscheduling.mail.models import OutboxMessage
-from smartscheduling.web.templating import CONTACT_EMAIL, SITE_NAME
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.response import Redirect, Template
 
-from smartscheduling.security.guards import anyone
+from smartscheduling.accounts.guards import anyone
 from smartscheduling.web.templating import static_url
 
 

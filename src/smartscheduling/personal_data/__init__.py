@@ -1,5 +1,6 @@
-"""The registry of personal data: what each capability holds about a person, why, and
-what happens to it when they close their account.
+"""Personal data as one engine: the vocabulary every capability declares its holdings in
+(what it holds about a person, why, and what happens to it when they go), and the
+engines that export and erase a person (``export``, ``erasure``).
 
 The export (right of access), "Your data" and account closure (right to erasure) are
 all driven by it. A test fails when a table that references a user or holds a personal
@@ -62,36 +63,15 @@ class Holding:
         return or_(*(getattr(self.model, column) == person for column in self.owners))
 
 
-#: Tables that are no holding, each with the reason. Every table is either a holding or
-#: listed here: a new table must be decided about (the registry test enforces it).
-NOT_PERSONAL: Mapping[str, str] = {
-    "alembic_version": "the database schema's revision",
-    "store_item": (
-        "sessions (a user id under a digest key, gone within 12 hours and deleted at closure) and other "
-        "short-lived caches: nothing kept, nothing to export"
-    ),
-    "page_view_count": "page views per day and page, counted without any trace of who viewed them",
-    "throttle_counter": "attempt counters keyed by a keyed digest, never an address or name; gone within the hour",
-    "policy_campaign": (
-        "the progress of a policy-change mailing: counts and a position in the list of accounts; "
-        "the e-mails themselves are in the outbox"
-    ),
-    "processor": "the companies that process data for us, published in the processor register",
-}
+@dataclass(frozen=True)
+class Registry:
+    """Every holding of every capability (assembled at the top, ``smartscheduling.registry``),
+    and every table that is no holding, each with the reason: a new table must be one or
+    the other (the registry test enforces it)."""
 
+    holdings: tuple[Holding, ...]
+    not_personal: Mapping[str, str]
 
-def holdings() -> tuple[Holding, ...]:
-    """Every holding, the account itself first."""
-    from smartscheduling.accounts.personal_data import HOLDINGS as ACCOUNTS
-    from smartscheduling.audit.personal_data import HOLDINGS as AUDIT
-    from smartscheduling.consent.personal_data import HOLDINGS as CONSENT
-    from smartscheduling.mail.personal_data import HOLDINGS as MAIL
-    from smartscheduling.policies.personal_data import HOLDINGS as POLICIES
-
-    return (*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES)
-
-
-def erasure_order() -> tuple[Holding, ...]:
-    """Dependents before the account row they point at."""
-    everything = holdings()
-    return (*everything[1:], everything[0])
+    def erasure_order(self) -> tuple[Holding, ...]:
+        """Dependents before the account row they point at (the first holding)."""
+        return (*self.holdings[1:], self.holdings[0])

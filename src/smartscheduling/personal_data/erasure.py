@@ -10,13 +10,13 @@ import uuid
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartscheduling.personal_data import Erasure, erasure_order
+from smartscheduling.personal_data import Erasure, Registry
 
 
-async def erase_person(session: AsyncSession, person: uuid.UUID) -> dict[str, int]:
+async def erase_person(session: AsyncSession, registry: Registry, person: uuid.UUID) -> dict[str, int]:
     """Rows affected per holding (dependents first, the account row last)."""
     affected: dict[str, int] = {}
-    for holding in erasure_order():
+    for holding in registry.erasure_order():
         model = holding.model
         if holding.erasure is Erasure.DELETE:
             result = await session.execute(

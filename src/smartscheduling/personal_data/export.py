@@ -18,8 +18,8 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartscheduling.personal_data import Erasure, Holding, holdings
-from smartscheduling.web.templating import SITE_NAME
+from smartscheduling.config import SITE_NAME
+from smartscheduling.personal_data import Erasure, Holding, Registry
 
 SCHEMA_VERSION = 1
 BATCH = 500
@@ -98,7 +98,7 @@ def _what_happens(holding: Holding) -> str:
     return f"When you close your account, this is anonymized: {holding.kept_because}"
 
 
-async def export_archive(engine: AsyncEngine, person: uuid.UUID, name: str) -> AsyncIterator[bytes]:
+async def export_archive(engine: AsyncEngine, registry: Registry, person: uuid.UUID, name: str) -> AsyncIterator[bytes]:
     """Yield the ZIP's bytes. Uses its own database session: a request's session closes
     as soon as the response starts, while this one lasts as long as the download."""
     exported_at = datetime.datetime.now(datetime.UTC)
@@ -110,7 +110,7 @@ async def export_archive(engine: AsyncEngine, person: uuid.UUID, name: str) -> A
                 b'{"schema_version":%d,"exported_at":%s,"service":%s,"person":%s,"sections":{'
                 % (SCHEMA_VERSION, _encode(exported_at), _encode(SITE_NAME), _encode(str(person)))
             )
-            for index, holding in enumerate(holdings()):
+            for index, holding in enumerate(registry.holdings):
                 about = {"title": holding.title, "purpose": holding.purpose, "on_closure": _what_happens(holding)}
                 # `{"title":…,"on_closure":…` then `,"rows":[` and the rows, streamed, then `]}`
                 opening = _encode(about)[:-1] + b',"rows":['
@@ -134,7 +134,7 @@ async def export_archive(engine: AsyncEngine, person: uuid.UUID, name: str) -> A
                     f"<p>Exported {_cell(exported_at)}. The same data, machine-readable, is in data.json.</p>\n"
                 ).encode()
             )
-            for holding in holdings():
+            for holding in registry.holdings:
                 columns = [*holding.shown, *(["by"] if holding.derived else [])]
                 entry.write(
                     (

@@ -18,22 +18,23 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
-from smartscheduling.accounts.identity import signed_in
+from smartscheduling.accounts.guards import anyone, requires_login
+from smartscheduling.accounts.identity import ViewerDep
 from smartscheduling.policies.diff import diff_texts
 from smartscheduling.policies.models import PolicyKind, PolicyVersion
-from smartscheduling.policies.services import PolicyService
+from smartscheduling.policies.services import LatestVersions, PolicyService
 from smartscheduling.policies.text import parse_cached
-from smartscheduling.security.guards import anyone, requires_login
 from smartscheduling.web.http import back_to, redirect
 
 Policies = NamedDependency[PolicyService]
 Kind = NamedDependency[PolicyKind]
+Versions = NamedDependency[LatestVersions]
 #: A bound on version numbers in URLs, well inside what the column holds.
 MAX_VERSION = 1_000_000
 
 
-async def published(policies: PolicyService, kind: PolicyKind, number: int) -> PolicyVersion:
-    version = await policies.version(kind, number)
+async def published(versions: LatestVersions, kind: PolicyKind, number: int) -> PolicyVersion:
+    version = await versions.published(kind, number)
     if version is None:
         raise NotFoundException(f"There is no version {number} of the {kind.label.lower()}.")
     return version
@@ -57,22 +58,22 @@ class PublishedPolicyController(Controller):
     guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
 
     @staticmethod
-    async def _latest(policies: PolicyService, kind: PolicyKind) -> PolicyVersion:
-        latest = await policies.latest(kind)
+    async def _latest(versions: LatestVersions, kind: PolicyKind) -> PolicyVersion:
+        latest = await versions.latest(kind)
         if latest is None:
             raise NotFoundException(f"The {kind.label.lower()} is not published yet.")
         return latest
 
     @get("/")
-    async def latest(self, kind: Kind, policies: Policies, state: State) -> Template:
-        latest = await self._latest(policies, kind)
+    async def latest(self, kind: Kind, versions: Versions, state: State) -> Template:
+        latest = await self._latest(versions, kind)
         return version_page(latest, latest, state)
 
     @get("/v/{number:int}")
     async def version(
-        self, kind: Kind, number: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)], policies: Policies, state: State
+        self, kind: Kind, number: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)], versions: Versions, state: State
     ) -> Template:
-        return version_page(await published(policies, kind, number), await self._latest(policies, kind), state)
+        return version_page(await published(versions, kind, number), await self._latest(versions, kind), state)
 
     @get("/history")
     async def history(self, kind: Kind, policies: Policies) -> Template:
@@ -83,17 +84,18 @@ class PublishedPolicyController(Controller):
     async def diff(
         self,
         kind: Kind,
+        versions: Versions,
         policies: Policies,
         older: Annotated[int | None, QueryParameter(name="from", ge=1, le=MAX_VERSION)] = None,
         newer: Annotated[int | None, QueryParameter(name="to", ge=1, le=MAX_VERSION)] = None,
     ) -> Template:
         """Without ``to``: the latest version; without ``from``: the one before ``to``."""
-        latest = await self._latest(policies, kind)
-        new = await published(policies, kind, newer or latest.number or 1)
+        latest = await self._latest(versions, kind)
+        new = await published(versions, kind, newer or latest.number or 1)
         old_number = older if older is not None else (new.number or 1) - 1
         if old_number < 1:
             raise ValidationException(f"Version {new.number} is the first: there is nothing to compare it with.")
-        old = await published(policies, kind, old_number)
+        old = await published(versions, kind, old_number)
         context = {
             "kind": kind,
             "old": old,
@@ -131,9 +133,9 @@ class PolicyNoticeController(Controller):
     guards = [requires_login]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
-    @post("/")
-    async def acknowledge(self, request: HTMXRequest, policies: Policies) -> Response[Any]:
-        me = signed_in(request)
+    @post("/", name="acknowledge-policy")
+    async def acknowledge(self, request: HTMXRequest, viewer: ViewerDep, policies: Policies) -> Response[Any]:
+        me = viewer
         form = await request.form()
         try:
             kind = PolicyKind(str(form.get("kind", "")))

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartscheduling.db import AuditedModel, text_enum
+from smartscheduling.db import AuditedModel, Model, text_enum, utcnow
 
 
 class PolicyKind(enum.StrEnum):
@@ -78,3 +78,20 @@ class PolicyCampaign(AuditedModel):
     enqueued: Mapped[int] = mapped_column(Integer, default=0)
     #: Set once every message is in the outbox.
     enqueued_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
+
+
+class PolicyAcknowledgement(Model):
+    """Proof that a user accepted or acknowledged a published text, and when.
+
+    ``document`` is ``privacy`` (the policy, at sign-up or after a change) or
+    ``us_transfer`` (the notice that data is stored in the U.S., for non-U.S. users).
+    """
+
+    __tablename__ = "policy_acknowledgement"
+    __table_args__ = (Index("ix_policy_acknowledgement_user_document", "user_id", "document"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    document: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    context: Mapped[str] = mapped_column(String(32))
+    acknowledged_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

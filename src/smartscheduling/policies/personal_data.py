@@ -1,14 +1,26 @@
 """What the policy documents hold about a person (see ``smartscheduling.personal_data``):
-only which versions a staff member drafted or published."""
+which versions a person accepted or acknowledged, and which a staff member drafted or
+published."""
 
 from __future__ import annotations
 
-from smartscheduling.personal_data import INTERNAL, Erasure, Holding
-from smartscheduling.policies.models import PolicyVersion
+from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
+from smartscheduling.policies.models import PolicyAcknowledgement, PolicyVersion
 
 THE_DOCUMENT = "the policy's own text and details, public once published"
 
 HOLDINGS = (
+    Holding(
+        key="policy_acknowledgements",
+        title="Policies you accepted",
+        purpose="To prove which version of the privacy policy and notices you accepted, and when.",
+        model=PolicyAcknowledgement,
+        owners=("user_id",),
+        shown=("document", "version", "context", "acknowledged_at"),
+        withheld={"id": INTERNAL, "user_id": YOUR_ACCOUNT_ID, "sa_orm_sentinel": INTERNAL},
+        erasure=Erasure.DELETE,
+        order_by="acknowledged_at",
+    ),
     Holding(
         key="policy_versions",
         title="Policy versions you drafted or published (staff)",

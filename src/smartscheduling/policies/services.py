@@ -14,14 +14,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartscheduling.accounts.models import AccountStatus, PolicyAcknowledgement, User
-from smartscheduling.audit.service import record
+from smartscheduling.accounts.countries import UNITED_STATES
+from smartscheduling.accounts.models import AccountStatus, User
+from smartscheduling.audit.service import Actor, record
 from smartscheduling.db import utcnow
-from smartscheduling.policies.models import PolicyCampaign, PolicyKind, PolicyVersion
+from smartscheduling.policies.campaigns import Failure, Progress, failures, progress
+from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyKind, PolicyVersion
+from smartscheduling.policies.text import US_TRANSFER_NOTICE_VERSION
 
 logger = logging.getLogger("smartscheduling.policies")
 MAX_TEXT_CHARACTERS = 100_000
@@ -84,42 +87,58 @@ class PolicyNotice:
     since: int
 
 
+def _pending_statement() -> Select[tuple[PolicyKind, int | None, datetime.date | None, int]]:
+    acknowledged = (
+        select(func.coalesce(func.max(PolicyAcknowledgement.version), 0))
+        .where(
+            PolicyAcknowledgement.user_id == bindparam("user_id"),
+            PolicyAcknowledgement.document == PolicyVersion.kind,
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(PolicyVersion.kind, PolicyVersion.number, PolicyVersion.effective_on, acknowledged)
+        .where(
+            PolicyVersion.significant.is_(True),
+            is_published(),
+            PolicyVersion.published_at > bindparam("joined"),
+            PolicyVersion.number > acknowledged,
+        )
+        .order_by(PolicyVersion.kind, PolicyVersion.number.desc())
+    )
+
+
+#: Built once: it runs on every signed-in full page, and building it costs more than running it.
+_PENDING = _pending_statement()
+
+
 async def pending_notices(
     session: AsyncSession, user_id: uuid.UUID, joined: datetime.datetime
 ) -> tuple[PolicyNotice, ...]:
     """Significant versions published after the user joined and newer than the last one
     they acknowledged: the newest per kind. One query (it runs on every signed-in page)."""
-    acknowledged = (
-        select(func.coalesce(func.max(PolicyAcknowledgement.version), 0))
-        .where(PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == PolicyVersion.kind)
-        .scalar_subquery()
-    )
-    statement = (
-        select(PolicyVersion.kind, PolicyVersion.number, PolicyVersion.effective_on, acknowledged)
-        .where(
-            PolicyVersion.significant.is_(True),
-            is_published(),
-            PolicyVersion.published_at > joined,
-            PolicyVersion.number > acknowledged,
-        )
-        .order_by(PolicyVersion.kind, PolicyVersion.number.desc())
-    )
+    rows = await session.execute(_PENDING, {"user_id": user_id, "joined": joined})
     notices: dict[PolicyKind, PolicyNotice] = {}
-    for kind, number, effective_on, since in (await session.execute(statement)).all():
+    for kind, number, effective_on, since in rows.all():
         notices.setdefault(kind, PolicyNotice(PolicyKind(kind), number, effective_on, since or number - 1))
     return tuple(notices.values())
 
 
 class LatestVersions:
-    """The latest version number per kind, for code that runs on every request (the
-    cookie firewall). Read from the database at most every ``ttl`` seconds per process;
-    the process that publishes forgets its copy at once, other processes within ``ttl``."""
+    """The published versions, for code that runs on every request (the cookie firewall,
+    ``/privacy``): the latest number per kind is read from the database at most every
+    ``ttl`` seconds per process (the process that publishes forgets its copy at once,
+    other processes within ``ttl``), and each published version, immutable, once."""
+
+    #: Versions kept per process (a few per kind in practice; the bound is a safeguard).
+    MAX_CACHED = 256
 
     def __init__(self, engine: AsyncEngine, ttl: float = 5.0) -> None:
         self.engine = engine
         self.ttl = ttl
         self._numbers: dict[PolicyKind, int] = {}
         self._read_at = -float("inf")
+        self._versions: dict[tuple[PolicyKind, int], PolicyVersion] = {}
 
     def forget(self) -> None:
         self._read_at = -float("inf")
@@ -136,6 +155,35 @@ class LatestVersions:
                 self._numbers = {PolicyKind(kind): number for kind, number in rows}
             self._read_at = time.monotonic()
         return self._numbers.get(kind, 0)
+
+    async def published(self, kind: PolicyKind, number: int) -> PolicyVersion | None:
+        """Version ``number`` of ``kind`` if published: read once, then served from memory
+        (detached from any session; published versions never change)."""
+        found = self._versions.get((kind, number))
+        if found is None:
+            async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                statement = select(PolicyVersion).where(PolicyVersion.kind == kind, PolicyVersion.number == number)
+                found = await session.scalar(statement.where(is_published()))
+            if found is None:
+                return None
+            if len(self._versions) >= self.MAX_CACHED:
+                self._versions.clear()
+            self._versions[kind, number] = found
+        return found
+
+    async def latest(self, kind: PolicyKind) -> PolicyVersion | None:
+        number = await self.number(kind)
+        return await self.published(kind, number) if number else None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReport:
+    """A policy-change mailing as the staff page shows it."""
+
+    campaign: PolicyCampaign
+    version: PolicyVersion
+    progress: Progress
+    failures: list[Failure]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +203,6 @@ class PolicyService:
     async def latest(self, kind: PolicyKind) -> PolicyVersion | None:
         return await latest(self.session, kind)
 
-    async def version(self, kind: PolicyKind, number: int) -> PolicyVersion | None:
-        statement = select(PolicyVersion).where(PolicyVersion.kind == kind, PolicyVersion.number == number)
-        return await self.session.scalar(statement.where(is_published()))
-
     async def history(self, kind: PolicyKind) -> Sequence[PolicyVersion]:
         statement = select(PolicyVersion).where(PolicyVersion.kind == kind, is_published())
         return (await self.session.scalars(statement.order_by(PolicyVersion.number.desc()))).all()
@@ -171,6 +215,15 @@ class PolicyService:
         row = (await self.session.execute(statement)).first()
         return (row[0], row[1]) if row else None
 
+    async def campaign_report(self, campaign_id: uuid.UUID) -> CampaignReport | None:
+        found = await self.campaign(campaign_id)
+        if found is None:
+            return None
+        campaign, version = found
+        return CampaignReport(
+            campaign, version, await progress(self.session, campaign), await failures(self.session, campaign.id)
+        )
+
     async def campaigns(self) -> Sequence[tuple[PolicyCampaign, PolicyVersion]]:
         statement = select(PolicyCampaign, PolicyVersion).join(PolicyVersion)
         rows = (await self.session.execute(statement.order_by(PolicyCampaign.created_at.desc()))).all()
@@ -182,11 +235,12 @@ class PolicyService:
         statement = select(PolicyVersion).where(PolicyVersion.published_at.is_(None))
         return (await self.session.scalars(statement.order_by(PolicyVersion.updated_at.desc()))).all()
 
-    async def draft(self, draft_id: uuid.UUID) -> PolicyVersion | None:
-        """The version with this id, draft or published (callers check ``is_draft``)."""
-        return await self.session.get(PolicyVersion, draft_id)
+    async def draft(self, draft_id: uuid.UUID, *, fresh: bool = False) -> PolicyVersion | None:
+        """The version with this id, draft or published (callers check ``is_draft``);
+        ``fresh``: as the database holds it now, not as this request first read it."""
+        return await self.session.get(PolicyVersion, draft_id, populate_existing=fresh)
 
-    async def create_draft(self, kind: PolicyKind, *, actor_id: uuid.UUID | None, ip: str | None) -> PolicyVersion:
+    async def create_draft(self, kind: PolicyKind, *, actor: Actor) -> PolicyVersion:
         """A new draft that starts as a copy of the latest version."""
         current = await self.latest(kind)
         draft = PolicyVersion(
@@ -195,11 +249,11 @@ class PolicyService:
             summary="",
             significant=False,
             effective_on=datetime.datetime.now(datetime.UTC).date(),
-            created_by_id=actor_id,
+            created_by_id=actor.id,
         )
         self.session.add(draft)
         await self.session.flush()
-        record(self.session, "policy.draft_created", actor_id=actor_id, ip=ip, kind=kind.value, draft=str(draft.id))
+        record(self.session, "policy.draft_created", actor=actor, kind=kind.value, draft=str(draft.id))
         await self.session.commit()
         return draft
 
@@ -211,8 +265,7 @@ class PolicyService:
         summary: str,
         significant: bool,
         effective_on: datetime.date,
-        actor_id: uuid.UUID | None,
-        ip: str | None,
+        actor: Actor,
     ) -> PolicyVersion:
         values = {"text": text, "summary": summary, "significant": significant, "effective_on": effective_on}
         result = await self.session.execute(
@@ -224,20 +277,20 @@ class PolicyService:
         if result.rowcount == 0:  # type: ignore[attr-defined]
             await self.session.rollback()
             raise NotADraftError
-        record(self.session, "policy.draft_saved", actor_id=actor_id, ip=ip, draft=str(draft_id))
+        record(self.session, "policy.draft_saved", actor=actor, draft=str(draft_id))
         await self.session.commit()
         draft = await self.session.get(PolicyVersion, draft_id, populate_existing=True)
         assert draft is not None
         return draft
 
-    async def discard_draft(self, draft_id: uuid.UUID, *, actor_id: uuid.UUID | None, ip: str | None) -> bool:
+    async def discard_draft(self, draft_id: uuid.UUID, *, actor: Actor) -> bool:
         result = await self.session.execute(
             delete(PolicyVersion).where(PolicyVersion.id == draft_id, PolicyVersion.published_at.is_(None))
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             await self.session.rollback()
             return False
-        record(self.session, "policy.draft_discarded", actor_id=actor_id, ip=ip, draft=str(draft_id))
+        record(self.session, "policy.draft_discarded", actor=actor, draft=str(draft_id))
         await self.session.commit()
         return True
 
@@ -256,9 +309,7 @@ class PolicyService:
             problems["effective_on"] = "The effective date cannot be in the past."
         return problems
 
-    async def publish(
-        self, draft_id: uuid.UUID, *, previewed: str, actor_id: uuid.UUID | None, ip: str | None
-    ) -> Publication | None:
+    async def publish(self, draft_id: uuid.UUID, *, previewed: str, actor: Actor) -> Publication | None:
         """Publish the draft, as it was when previewed, as the next version; a significant
         one starts its mailing.
 
@@ -287,7 +338,7 @@ class PolicyService:
                     PolicyVersion.published_at.is_(None),
                     PolicyVersion.updated_at == draft.updated_at,
                 )
-                .values(number=number, published_at=now, published_by_id=actor_id, updated_at=now)
+                .values(number=number, published_at=now, published_by_id=actor.id, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]  # published or saved meanwhile
@@ -305,7 +356,7 @@ class PolicyService:
                 campaign = PolicyCampaign(version_id=draft_id, total=total, cutoff=now)
                 self.session.add(campaign)
             record(
-                self.session, "policy.published", actor_id=actor_id, ip=ip,
+                self.session, "policy.published", actor=actor,
                 kind=draft.kind.value, number=number, significant=draft.significant,
             )  # fmt: skip
             await self.session.commit()
@@ -330,3 +381,16 @@ class PolicyService:
             )
             await self.session.commit()
         return number
+
+
+async def accept_at_sign_up(session: AsyncSession, user: User) -> None:
+    """The accounts' ``signed_up`` hook: the privacy policy version the person accepted,
+    and, living outside the U.S., their acknowledgement that data is stored there."""
+    accepted = await latest_number(session, PolicyKind.PRIVACY)
+    session.add(PolicyAcknowledgement(user_id=user.id, document=PolicyKind.PRIVACY, version=accepted, context="signup"))
+    if user.country != UNITED_STATES:
+        session.add(
+            PolicyAcknowledgement(
+                user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="signup"
+            )
+        )

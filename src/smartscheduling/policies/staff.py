@@ -18,9 +18,9 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from msgspec import Meta
 
-from smartscheduling.accounts.identity import signed_in
+from smartscheduling.accounts.guards import requires_role
 from smartscheduling.accounts.models import Role
-from smartscheduling.policies.campaigns import failures, progress
+from smartscheduling.audit.service import ActorDep
 from smartscheduling.policies.controllers import Policies
 from smartscheduling.policies.diff import diff_texts
 from smartscheduling.policies.models import PolicyKind, PolicyVersion
@@ -35,9 +35,8 @@ from smartscheduling.policies.services import (
     revision,
 )
 from smartscheduling.policies.text import parse_cached
-from smartscheduling.security.guards import requires_role
 from smartscheduling.web.forms import FormState, parse_form
-from smartscheduling.web.http import client_ip, redirect
+from smartscheduling.web.http import redirect
 
 
 class DraftForm(msgspec.Struct):
@@ -65,7 +64,7 @@ class PolicyStaffController(Controller):
     guards = [requires_role(Role.PRIVACY_OFFICER)]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="staff-policies")
     async def overview(self, policies: Policies) -> HTMXTemplate:
         context = {
             "kinds": [(kind, await policies.latest(kind)) for kind in PolicyKind],
@@ -74,14 +73,14 @@ class PolicyStaffController(Controller):
         }
         return HTMXTemplate(template_name="policies/staff/overview.html", context=context)
 
-    @post("/new")
-    async def new_draft(self, request: HTMXRequest, policies: Policies) -> Response[Any]:
+    @post("/new", name="new-draft")
+    async def new_draft(self, request: HTMXRequest, actor: ActorDep, policies: Policies) -> Response[Any]:
         form = await request.form()
         try:
             kind = PolicyKind(str(form.get("kind", "")))
         except ValueError:
             raise NotFoundException("There is no such kind of policy.") from None
-        draft = await policies.create_draft(kind, actor_id=signed_in(request).id, ip=client_ip(request))
+        draft = await policies.create_draft(kind, actor=actor)
         return redirect(request, f"/staff/policies/drafts/{draft.id}")
 
     async def _editor(
@@ -111,13 +110,13 @@ class PolicyStaffController(Controller):
             status_code=status_code,
         )
 
-    async def _draft(self, policies: PolicyService, draft_id: uuid.UUID) -> PolicyVersion:
-        draft = await policies.draft(draft_id)
+    async def _draft(self, policies: PolicyService, draft_id: uuid.UUID, *, fresh: bool = False) -> PolicyVersion:
+        draft = await policies.draft(draft_id, fresh=fresh)
         if draft is None:
             raise NotFoundException("There is no such draft (it may have been discarded).")
         return draft
 
-    @get("/drafts/{draft_id:uuid}")
+    @get("/drafts/{draft_id:uuid}", name="policy-draft")
     async def edit(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
         draft = await self._draft(policies, draft_id)
         if not draft.is_draft:  # published meanwhile: it is only readable now
@@ -126,7 +125,9 @@ class PolicyStaffController(Controller):
 
     # A whole policy text (up to 100,000 characters, percent-encoded) must fit.
     @post("/drafts/{draft_id:uuid}", request_max_body_size=2 * 1024 * 1024)
-    async def save(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
+    async def save(
+        self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], actor: ActorDep, policies: Policies
+    ) -> Response[Any]:
         draft = await self._draft(policies, draft_id)
         data, state = parse_form(DraftForm, await request.form())
         if data is None:
@@ -138,8 +139,7 @@ class PolicyStaffController(Controller):
                 summary=data.summary,
                 significant=data.significant,
                 effective_on=data.effective_on,
-                actor_id=signed_in(request).id,
-                ip=client_ip(request),
+                actor=actor,
             )
         except NotADraftError:
             flash(request, "This version was published meanwhile: published versions cannot be changed.", "warn")
@@ -150,15 +150,13 @@ class PolicyStaffController(Controller):
         flash(request, "Draft saved. Check the preview and the changes below, then publish.", "ok")
         return redirect(request, f"/staff/policies/drafts/{draft_id}#preview")
 
-    @post("/drafts/{draft_id:uuid}/publish")
+    @post("/drafts/{draft_id:uuid}/publish", name="publish-draft")
     async def publish(
-        self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies, state: State
+        self, *, request: HTMXRequest, draft_id: FromPath[uuid.UUID], actor: ActorDep, policies: Policies, state: State
     ) -> Response[Any]:
         previewed = str((await request.form()).get("previewed", ""))
         try:
-            publication = await policies.publish(
-                draft_id, previewed=previewed, actor_id=signed_in(request).id, ip=client_ip(request)
-            )
+            publication = await policies.publish(draft_id, previewed=previewed, actor=actor)
         except DraftProblem as problem:
             return await self._refused(request, policies, draft_id, problem.problems, HTTP_422_UNPROCESSABLE_ENTITY)
         except DraftChangedError:
@@ -193,17 +191,18 @@ class PolicyStaffController(Controller):
     ) -> Response[Any]:
         """Publishing was refused: the editor again, as the draft and the published
         versions are now, with why (or the version, should the draft be published meanwhile)."""
-        policies.session.expire_all()
-        draft = await self._draft(policies, draft_id)
+        draft = await self._draft(policies, draft_id, fresh=True)
         if not draft.is_draft:
             return redirect(request, f"{draft.kind.path}/v/{draft.number}")
         form = draft_state(draft)
         form.errors.update(errors)
         return await self._editor(request, policies, draft, form, status_code=status)
 
-    @post("/drafts/{draft_id:uuid}/discard")
-    async def discard(self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
-        if await policies.discard_draft(draft_id, actor_id=signed_in(request).id, ip=client_ip(request)):
+    @post("/drafts/{draft_id:uuid}/discard", name="discard-draft")
+    async def discard(
+        self, request: HTMXRequest, draft_id: FromPath[uuid.UUID], actor: ActorDep, policies: Policies
+    ) -> Response[Any]:
+        if await policies.discard_draft(draft_id, actor=actor):
             flash(request, "Draft discarded.", "ok")
         else:
             flash(request, "That draft was already published or discarded.", "warn")
@@ -218,24 +217,23 @@ class CampaignController(Controller):
     include_in_schema = False
 
     async def _context(self, policies: PolicyService, campaign_id: uuid.UUID, *, polled: bool) -> dict[str, Any]:
-        found = await policies.campaign(campaign_id)
-        if found is None:
+        report = await policies.campaign_report(campaign_id)
+        if report is None:
             raise NotFoundException("There is no such campaign.")
-        campaign, version = found
         return {
-            "campaign": campaign,
-            "version": version,
-            "progress": await progress(policies.session, campaign),
-            "failures": await failures(policies.session, campaign.id),
+            "campaign": report.campaign,
+            "version": report.version,
+            "progress": report.progress,
+            "failures": report.failures,
             "polled": polled,
         }
 
-    @get("/{campaign_id:uuid}")
+    @get("/{campaign_id:uuid}", name="campaign")
     async def show(self, campaign_id: FromPath[uuid.UUID], policies: Policies) -> HTMXTemplate:
         context = await self._context(policies, campaign_id, polled=False)
         return HTMXTemplate(template_name="policies/staff/campaign.html", context=context)
 
-    @get("/{campaign_id:uuid}/progress")
+    @get("/{campaign_id:uuid}/progress", name="campaign-progress")
     async def poll(self, request: HTMXRequest, campaign_id: FromPath[uuid.UUID], policies: Policies) -> Response[Any]:
         if not request.htmx:
             return redirect(request, f"/staff/campaigns/{campaign_id}")

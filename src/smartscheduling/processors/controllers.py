@@ -17,13 +17,13 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from msgspec import Meta
 
-from smartscheduling.accounts.identity import signed_in
+from smartscheduling.accounts.guards import anyone, requires_role
 from smartscheduling.accounts.models import Role
+from smartscheduling.audit.service import ActorDep
 from smartscheduling.processors.models import Processor
 from smartscheduling.processors.services import FIELDS, NameTakenError, ProcessorService
-from smartscheduling.security.guards import anyone, requires_role
 from smartscheduling.web.forms import FormState, parse_form
-from smartscheduling.web.http import client_ip, redirect
+from smartscheduling.web.http import redirect
 
 Processors = NamedDependency[ProcessorService]
 ProcessorId = FromPath[uuid.UUID]
@@ -51,7 +51,7 @@ class ProcessorRegisterController(Controller):
     guards = [anyone]  # noqa: RUF012 (Litestar's declaration style)
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="processor-register")
     async def register(self, processors: Processors) -> HTMXTemplate:
         context = {"processors": await processors.register(), "last_changed": await processors.last_changed()}
         return HTMXTemplate(template_name="processors/register.html", context=context)
@@ -77,29 +77,28 @@ class ProcessorAdminController(Controller):
             raise NotFoundException("There is no such processor (it may have been removed).")
         return processor
 
-    @get("/")
+    @get("/", name="staff-processors")
     async def index(self, processors: Processors) -> HTMXTemplate:
         return HTMXTemplate(template_name="processors/admin.html", context={"processors": await processors.register()})
 
-    @get("/new")
+    @get("/new", name="new-processor")
     async def new(self) -> HTMXTemplate:
         return self._form(None, FormState())
 
     @post("/new")
-    async def create(self, request: HTMXRequest, processors: Processors) -> Response[Any]:
+    async def create(self, request: HTMXRequest, actor: ActorDep, processors: Processors) -> Response[Any]:
         data, state = parse_form(ProcessorForm, await request.form())
         if data is None:
             return self._form(None, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        me = signed_in(request)
         try:
-            await processors.add(msgspec.structs.asdict(data), actor_id=me.id, ip=client_ip(request))
+            await processors.add(msgspec.structs.asdict(data), actor=actor)
         except NameTakenError:
             state.errors["name"] = "A processor with this name is already in the register."
             return self._form(None, state, status_code=HTTP_409_CONFLICT)
         flash(request, f"{data.name} added to the register.", "ok")
         return redirect(request, "/staff/processors")
 
-    @get("/{processor_id:uuid}")
+    @get("/{processor_id:uuid}", name="processor")
     async def edit(self, processor_id: FromPath[uuid.UUID], processors: Processors) -> HTMXTemplate:
         processor = await self._get(processors, processor_id)
         values = {name: getattr(processor, name) or "" for name in FIELDS}
@@ -107,27 +106,25 @@ class ProcessorAdminController(Controller):
 
     @post("/{processor_id:uuid}")
     async def save(
-        self, request: HTMXRequest, processor_id: FromPath[uuid.UUID], processors: Processors
+        self, request: HTMXRequest, processor_id: FromPath[uuid.UUID], actor: ActorDep, processors: Processors
     ) -> Response[Any]:
         processor = await self._get(processors, processor_id)
         data, state = parse_form(ProcessorForm, await request.form())
         if data is None:
             return self._form(processor, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        me = signed_in(request)
         try:
-            await processors.change(processor, msgspec.structs.asdict(data), actor_id=me.id, ip=client_ip(request))
+            await processors.change(processor, msgspec.structs.asdict(data), actor=actor)
         except NameTakenError:
             state.errors["name"] = "A processor with this name is already in the register."
             return self._form(processor, state, status_code=HTTP_409_CONFLICT)
         flash(request, f"{data.name}: saved.", "ok")
         return redirect(request, "/staff/processors")
 
-    @post("/{processor_id:uuid}/delete")
+    @post("/{processor_id:uuid}/delete", name="delete-processor")
     async def delete(
-        self, request: HTMXRequest, processor_id: FromPath[uuid.UUID], processors: Processors
+        self, request: HTMXRequest, processor_id: FromPath[uuid.UUID], actor: ActorDep, processors: Processors
     ) -> Response[Any]:
         processor = await self._get(processors, processor_id)
-        me = signed_in(request)
-        await processors.remove(processor, actor_id=me.id, ip=client_ip(request))
+        await processors.remove(processor, actor=actor)
         flash(request, f"{processor.name} removed from the register.", "ok")
         return redirect(request, "/staff/processors")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 
 from smartscheduling.audit.models import AuditEvent
-from smartscheduling.audit.service import record
+from smartscheduling.audit.service import Actor, record
 from smartscheduling.processors.models import Processor
 
 FIELDS = ("name", "purpose", "data_categories", "location", "safeguards", "website")
@@ -41,19 +40,17 @@ class ProcessorService(SQLAlchemyAsyncRepositoryService[Processor]):
         edited = (await session.scalar(audited), await session.scalar(select(func.max(Processor.updated_at))))
         return max((moment for moment in edited if moment is not None), default=None)
 
-    async def add(self, values: dict[str, Any], *, actor_id: uuid.UUID, ip: str | None) -> Processor:
+    async def add(self, values: dict[str, Any], *, actor: Actor) -> Processor:
         try:
             processor = await self.create(Processor(**values))
         except IntegrityError:  # the unique name (advanced-alchemy reports it differently per database)
             await self.repository.session.rollback()
             raise NameTakenError from None
-        record(self.repository.session, "processor.created", actor_id=actor_id, ip=ip, processor=processor.name)
+        record(self.repository.session, "processor.created", actor=actor, processor=processor.name)
         await self.repository.session.commit()
         return processor
 
-    async def change(
-        self, processor: Processor, values: dict[str, Any], *, actor_id: uuid.UUID, ip: str | None
-    ) -> Processor:
+    async def change(self, processor: Processor, values: dict[str, Any], *, actor: Actor) -> Processor:
         changed = sorted(name for name in FIELDS if getattr(processor, name) != values[name])
         if not changed:
             return processor
@@ -64,13 +61,13 @@ class ProcessorService(SQLAlchemyAsyncRepositoryService[Processor]):
             await self.repository.session.refresh(processor)  # the caller shows it again, as it is stored
             raise NameTakenError from None
         record(
-            self.repository.session, "processor.updated", actor_id=actor_id, ip=ip,
+            self.repository.session, "processor.updated", actor=actor,
             processor=processor.name, fields=changed,
         )  # fmt: skip
         await self.repository.session.commit()
         return processor
 
-    async def remove(self, processor: Processor, *, actor_id: uuid.UUID, ip: str | None) -> None:
+    async def remove(self, processor: Processor, *, actor: Actor) -> None:
         await self.delete(processor.id)
-        record(self.repository.session, "processor.deleted", actor_id=actor_id, ip=ip, processor=processor.name)
+        record(self.repository.session, "processor.deleted", actor=actor, processor=processor.name)
         await self.repository.session.commit()

@@ -10,8 +10,10 @@ swapped into the row, and saving returns the row again (or the form, 422 with me
 from __future__ import annotations
 
 import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -23,28 +25,50 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartscheduling.accounts.controllers import link_invalid, link_page, plural
+from smartscheduling.accounts.controllers import link_invalid, link_page, too_many
 from smartscheduling.accounts.countries import countries
-from smartscheduling.accounts.identity import CurrentUser, current_user, end_every_session, log_in, log_out, signed_in
+from smartscheduling.accounts.guards import anyone, requires_login
+from smartscheduling.accounts.identity import Viewer, ViewerDep, VisitorDep, end_every_session, log_in, log_out
 from smartscheduling.accounts.models import TokenPurpose, User
-from smartscheduling.audit.service import describe, record
+from smartscheduling.audit.service import Actor, ActorDep, describe
 from smartscheduling.personal_data import Erasure
 from smartscheduling.profile.choices import LANGUAGES, time_zones
-from smartscheduling.profile.export import export_archive
 from smartscheduling.profile.fields import COMMUNICATION, FIELDS, Invalid, ProfileField, needs_transfer_ack
 from smartscheduling.profile.schemas import CloseAccountForm, EmailChangeForm, PasswordChangeForm
 from smartscheduling.profile.services import ProfileService, StaleProfileError, WrongPasswordError
-from smartscheduling.security.guards import anyone, requires_login
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Limit, Throttle
 from smartscheduling.web.forms import FormState, parse_form, render_form
-from smartscheduling.web.http import client_ip, flash_at, redirect
+from smartscheduling.web.http import flash_at, redirect
 
+T = TypeVar("T")
 Profile = NamedDependency[ProfileService]
 Throttling = NamedDependency[Throttle]
+Engine = NamedDependency[AsyncEngine]
 #: Confirming a change with the current password: no more guesses than at sign-in.
 REAUTHENTICATE = Limit("reauth", 5, timedelta(minutes=15))
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A change that needed the current password and did not happen: the answer's status
+    and headers (the form already holds the message)."""
+
+    status: int
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What saving the e-mail address or the password works with."""
+
+    request: HTMXRequest
+    field: ProfileField
+    viewer: Viewer
+    actor: Actor
+    profile: ProfileService
+    throttle: Throttle
 
 
 def field_for(key: str) -> ProfileField:
@@ -91,51 +115,59 @@ class ProfileController(Controller):
     # --- the page and its rows -----------------------------------------------------------
 
     @get("/", name="profile")
-    async def page(self, request: HTMXRequest, profile: Profile) -> HTMXTemplate:
-        user = await profile.get(signed_in(request).id)
+    async def page(self, viewer: ViewerDep, profile: Profile) -> HTMXTemplate:
+        user = viewer.user
         pending = await profile.pending_email_change(user.id)
         return HTMXTemplate(
             template_name="profile/page.html",
             context={"user": user, "fields": FIELDS.values(), "pending_email": pending},
         )
 
-    @get("/edit/{key:str}")
-    async def edit(self, request: HTMXRequest, key: FromPath[str], profile: Profile) -> HTMXTemplate:
+    @get("/edit/{key:str}", name="profile-edit")
+    async def edit(self, request: HTMXRequest, key: FromPath[str], viewer: ViewerDep, profile: Profile) -> HTMXTemplate:
         field = field_for(key)
-        user = await profile.get(signed_in(request).id)
+        user = viewer.user
         state = FormState(values={**field.initial(user), "version": str(user.profile_version)})
         needs_ack = key == "country" and not await profile.has_acknowledged_us_transfer(user.id)
         return self._form(request, field, state, user, needs_ack=needs_ack)
 
-    @get("/row/{key:str}")
-    async def row(self, request: HTMXRequest, key: FromPath[str], profile: Profile) -> Response[Any]:
+    @get("/row/{key:str}", name="profile-row")
+    async def row(self, request: HTMXRequest, key: FromPath[str], viewer: ViewerDep) -> Response[Any]:
         """Cancel: the row as it is (htmx); without JavaScript, back to the page."""
         field = field_for(key)
         if not request.htmx:
             return redirect(request, f"/profile#row-{key}")
-        user = await profile.get(signed_in(request).id)
-        context = {"field": field, "user": user, "focus": True}
+        context = {"field": field, "user": viewer.user, "focus": True}
         return HTMXTemplate(template_name="profile/partials/_row.html", context=context)
 
-    @post("/email/cancel")
-    async def cancel_email_change(self, request: HTMXRequest, profile: Profile) -> Response[Any]:
+    @post("/email/cancel", name="cancel-email-change")
+    async def cancel_email_change(
+        self, request: HTMXRequest, viewer: ViewerDep, actor: ActorDep, profile: Profile
+    ) -> Response[Any]:
         """Stop a pending change of address (the notice on the profile page)."""
-        if await profile.cancel_email_change(signed_in(request).id, ip=client_ip(request)):
+        if await profile.cancel_email_change(viewer.id, actor=actor):
             stopped = "The change of address is stopped: the link sent to the new address no longer works."
             flash_at(request, stopped, target="row-email")
         return redirect(request, "/profile#row-email")
 
     @post("/edit/{key:str}")
     async def save(
-        self, request: HTMXRequest, key: FromPath[str], profile: Profile, throttle: Throttling
+        self,
+        *,
+        request: HTMXRequest,
+        key: FromPath[str],
+        viewer: ViewerDep,
+        actor: ActorDep,
+        profile: Profile,
+        throttle: Throttling,
     ) -> Response[Any]:
         field = field_for(key)
+        change = Change(request, field, viewer, actor, profile, throttle)
         if key == "email":
-            return await self._change_email(request, field, profile, throttle)
+            return await self._change_email(change)
         if key == "password":
-            return await self._change_password(request, field, profile, throttle)
-        me = signed_in(request)
-        user = await profile.get(me.id)
+            return await self._change_password(change)
+        user = viewer.user
         data, state = parse_form(field.schema, await request.form())
         changes: dict[str, Any] = {}
         if data is not None and field.changes is not None:
@@ -156,11 +188,10 @@ class ProfileController(Controller):
             return self._saved(request, field, user, f"{field.label}: unchanged.")
         try:
             saved = await profile.update(
-                user.id,
+                user,
                 version=data.version,
                 changes=changes,
-                actor_id=me.id,
-                ip=client_ip(request),
+                actor=actor,
                 acknowledge_us_transfer=needs_ack and needs_transfer_ack(data.country),
             )
         except StaleProfileError as stale:
@@ -173,55 +204,58 @@ class ProfileController(Controller):
             return self._form(request, field, state, stale.current, status_code=HTTP_409_CONFLICT, needs_ack=needs_ack)
         return self._saved(request, field, saved, f"{field.label}: saved.")
 
-    async def _reauthenticate(self, throttle: Throttle, me: CurrentUser, state: FormState) -> dict[str, str] | None:
+    @staticmethod
+    async def _with_password(
+        throttle: Throttle, me: Viewer, state: FormState, change: Callable[[], Awaitable[T]]
+    ) -> T | Refused:
+        """Run ``change``, which confirms the current password first: no more guesses than
+        at sign-in (429 beyond), a wrong one a message next to its field (422)."""
         decision = await throttle.hit(REAUTHENTICATE, str(me.id))
-        if decision.allowed:
-            return None
-        wait = plural(decision.retry_after_minutes, "minute")
-        state.errors["__all__"] = f"Too many password attempts. Please wait {wait} and try again."
-        return {"Retry-After": str(decision.retry_after_seconds)}
+        if not decision.allowed:
+            return Refused(HTTP_429_TOO_MANY_REQUESTS, too_many(state, decision, "password attempts"))
+        try:
+            done = await change()
+        except WrongPasswordError:
+            state.errors["current_password"] = WRONG_PASSWORD
+            return Refused(HTTP_422_UNPROCESSABLE_ENTITY)
+        await throttle.reset(REAUTHENTICATE, str(me.id))
+        return done
 
-    async def _change_email(
-        self, request: HTMXRequest, field: ProfileField, profile: ProfileService, throttle: Throttle
-    ) -> Response[Any]:
-        me = signed_in(request)
-        user = await profile.get(me.id)
+    async def _change_email(self, change: Change) -> Response[Any]:
+        request, field, me = change.request, change.field, change.viewer
+        profile, throttle = change.profile, change.throttle
+        user = me.user
         data, state = parse_form(EmailChangeForm, await request.form())
         if data is not None and data.email == user.email:
             state.errors["email"] = "That is already your address."
         if data is None or state.errors:
             return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        if (headers := await self._reauthenticate(throttle, me, state)) is not None:
-            return self._form(request, field, state, user, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
-        try:
-            await profile.request_email_change(me.id, data.email, data.current_password, ip=client_ip(request))
-        except WrongPasswordError:
-            state.errors["current_password"] = WRONG_PASSWORD
-            return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        await throttle.reset(REAUTHENTICATE, str(me.id))
+        email, password = data.email, data.current_password
+        refused = await self._with_password(
+            throttle, me, state, lambda: profile.request_email_change(user, email, password, actor=change.actor)
+        )
+        if isinstance(refused, Refused):
+            return self._form(request, field, state, user, status_code=refused.status, headers=refused.headers)
         message = (
             f"We sent a link to {data.email}. Your address changes when you open it; until then it stays {user.email}."
         )
         return self._saved(request, field, user, message)
 
-    async def _change_password(
-        self, request: HTMXRequest, field: ProfileField, profile: ProfileService, throttle: Throttle
-    ) -> Response[Any]:
-        me = signed_in(request)
-        user = await profile.get(me.id)
+    async def _change_password(self, change: Change) -> Response[Any]:
+        request, field, me = change.request, change.field, change.viewer
+        profile, throttle = change.profile, change.throttle
+        user = me.user
         data, state = parse_form(PasswordChangeForm, await request.form())
         if data is not None and (problem := password_problem(data.new_password, user.email)):
             state.errors["new_password"] = problem
         if data is None or state.errors:
             return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        if (headers := await self._reauthenticate(throttle, me, state)) is not None:
-            return self._form(request, field, state, user, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
-        try:
-            user = await profile.change_password(me.id, data.current_password, data.new_password, ip=client_ip(request))
-        except WrongPasswordError:
-            state.errors["current_password"] = WRONG_PASSWORD
-            return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        await throttle.reset(REAUTHENTICATE, str(me.id))
+        current, new = data.current_password, data.new_password
+        refused = await self._with_password(
+            throttle, me, state, lambda: profile.change_password(user, current, new, actor=change.actor)
+        )
+        if isinstance(refused, Refused):
+            return self._form(request, field, state, user, status_code=refused.status, headers=refused.headers)
         await end_every_session(request, me.id)
         log_in(request, user)  # this device stays signed in, under a new session id
         return self._saved(request, field, user, "Password changed. Every other device is now signed out.")
@@ -229,19 +263,17 @@ class ProfileController(Controller):
     # --- "Your data", export, closing ------------------------------------------------------
 
     @get("/data", name="your-data")
-    async def data(self, request: HTMXRequest, profile: Profile) -> HTMXTemplate:
-        dashboard = await profile.dashboard(signed_in(request).id)
+    async def data(self, viewer: ViewerDep, profile: Profile) -> HTMXTemplate:
+        dashboard = await profile.dashboard(viewer.user)
         context = {"dashboard": dashboard, "Erasure": Erasure, "describe": describe}
         return HTMXTemplate(template_name="profile/data.html", context=context)
 
-    @post("/export")
-    async def export(self, request: HTMXRequest, profile: Profile, db_engine: NamedDependency[AsyncEngine]) -> Stream:
-        me = signed_in(request)
-        record(profile.session, "profile.exported", actor_id=me.id, subject_id=me.id, ip=client_ip(request))
-        await profile.session.commit()
+    @post("/export", name="export")
+    async def export(self, viewer: ViewerDep, actor: ActorDep, profile: Profile, db_engine: Engine) -> Stream:
+        await profile.record_export(viewer.user, actor=actor)
         today = datetime.datetime.now(datetime.UTC).date().isoformat()
         return Stream(
-            export_archive(db_engine, me.id, me.name),
+            profile.archive(db_engine, viewer.user),
             media_type="application/zip",
             headers={
                 "Content-Disposition": f'attachment; filename="smartscheduling-my-data-{today}.zip"',
@@ -250,24 +282,25 @@ class ProfileController(Controller):
             status_code=200,
         )
 
-    @get("/close")
+    @get("/close", name="close-account")
     async def close_page(self, request: HTMXRequest) -> HTMXTemplate:
         return render_form(request, "profile/close.html", "profile/partials/_close_form.html", FormState())
 
     @post("/close")
-    async def close(self, request: HTMXRequest, profile: Profile, throttle: Throttling) -> Response[Any]:
-        me = signed_in(request)
+    async def close(
+        self, request: HTMXRequest, viewer: ViewerDep, actor: ActorDep, profile: Profile, throttle: Throttling
+    ) -> Response[Any]:
+        me = viewer
         data, state = parse_form(CloseAccountForm, await request.form())
         page = ("profile/close.html", "profile/partials/_close_form.html")
         if data is None:
             return render_form(request, *page, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        if (headers := await self._reauthenticate(throttle, me, state)) is not None:
-            return render_form(request, *page, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
-        try:
-            await profile.close_account(me.id, data.current_password, ip=client_ip(request))
-        except WrongPasswordError:
-            state.errors["current_password"] = WRONG_PASSWORD
-            return render_form(request, *page, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        password = data.current_password
+        refused = await self._with_password(
+            throttle, me, state, lambda: profile.close_account(me.user, password, actor=actor)
+        )
+        if isinstance(refused, Refused):
+            return render_form(request, *page, state, status_code=refused.status, headers=refused.headers)
         await end_every_session(request, me.id)
         log_out(request)
         flash(request, "Your account is closed and your data erased. We sent a confirmation by e-mail.", "ok")
@@ -293,13 +326,14 @@ class EmailChangeController(Controller):
         )
 
     @post("/confirm/{token:str}")
-    async def confirm(self, request: HTMXRequest, token: FromPath[str], profile: Profile) -> Response[Any]:
-        user = await profile.confirm_email_change(token, ip=client_ip(request))
+    async def confirm(
+        self, request: HTMXRequest, token: FromPath[str], visitor: VisitorDep, actor: ActorDep, profile: Profile
+    ) -> Response[Any]:
+        user = await profile.confirm_email_change(token, actor=actor)
         if user is None:
             return link_invalid()
         flash(request, "Your new e-mail address is confirmed and in use.", "ok")
-        me = current_user(request)
-        return redirect(request, "/profile#row-email" if me and me.id == user.id else "/login")
+        return redirect(request, "/profile#row-email" if visitor and visitor.id == user.id else "/login")
 
     @get("/cancel/{token:str}")
     async def show_cancel(self, token: FromPath[str], profile: Profile) -> HTMXTemplate:
@@ -312,8 +346,10 @@ class EmailChangeController(Controller):
         )
 
     @post("/cancel/{token:str}")
-    async def cancel(self, request: HTMXRequest, token: FromPath[str], profile: Profile) -> Response[Any]:
-        if not await profile.cancel_email_change_by_link(token, ip=client_ip(request)):
+    async def cancel(
+        self, request: HTMXRequest, token: FromPath[str], visitor: VisitorDep, actor: ActorDep, profile: Profile
+    ) -> Response[Any]:
+        if not await profile.cancel_email_change_by_link(token, actor=actor):
             return link_invalid()
         flash(
             request,
@@ -321,5 +357,4 @@ class EmailChangeController(Controller):
             "change your password too.",
             "ok",
         )
-        me = current_user(request)
-        return redirect(request, "/profile#row-email" if me else "/password/forgot")
+        return redirect(request, "/profile#row-email" if visitor else "/password/forgot")

@@ -6,26 +6,31 @@ work and writes its audit events in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from litestar.exceptions import NotFoundException
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
 
-from smartscheduling.accounts.models import AccountToken, PolicyAcknowledgement, Role, TokenPurpose, User
-from smartscheduling.accounts.services import AccountService
+from smartscheduling.accounts.models import AccountToken, Role, TokenPurpose, User
+from smartscheduling.accounts.services import Links, UserService
 from smartscheduling.audit.models import AuditEvent
-from smartscheduling.audit.service import record
+from smartscheduling.audit.service import Actor, record
+from smartscheduling.config import Settings
 from smartscheduling.consent.models import ConsentRecord
 from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import utcnow
 from smartscheduling.mail.outbox import enqueue
-from smartscheduling.personal_data import Holding, holdings
+from smartscheduling.personal_data import Holding, Registry
+from smartscheduling.personal_data.erasure import erase_person
+from smartscheduling.personal_data.export import export_archive
+from smartscheduling.policies.models import PolicyAcknowledgement
 from smartscheduling.policies.text import US_TRANSFER_NOTICE_VERSION
-from smartscheduling.profile.erasure import erase_person
+from smartscheduling.security.passwords import PasswordHasher
 
 CHANGE_EMAIL_LIFETIME = timedelta(hours=24)
 SIGN_IN_ACTIONS = ("auth.login", "auth.login_failed", "auth.login_refused", "auth.logout")
@@ -68,19 +73,21 @@ class Dashboard:
     access_log: Sequence[AccessEntry]
 
 
-class ProfileService(AccountService):
-    """Builds on the account rules (tokens, mail, password checks)."""
+class ProfileService:
+    """The signed-in person's own record. Methods take their row as identity loaded it in
+    this request's session (``viewer.user``): nothing reads it again."""
 
-    async def get(self, user_id: uuid.UUID) -> User:
-        user = await self.session.get(User, user_id, populate_existing=True)
-        if user is None:
-            raise NotFoundException("There is no such account.")
-        return user
+    def __init__(self, session: AsyncSession, settings: Settings, hasher: PasswordHasher, registry: Registry) -> None:
+        self.session = session
+        self.hasher = hasher
+        self.registry = registry
+        self.users = UserService(session=session)
+        self.links = Links(session, settings)
 
-    async def _confirm_password(self, user: User, password: str, *, ip: str | None) -> None:
+    async def _confirm_password(self, user: User, password: str, *, actor: Actor) -> None:
         matches, new_hash = await self.hasher.verify_and_update(password, user.password_hash)
         if not matches:
-            record(self.session, "profile.password_check_failed", actor_id=user.id, subject_id=user.id, ip=ip)
+            record(self.session, "profile.password_check_failed", actor=actor, subject_id=user.id)
             await self.session.commit()
             raise WrongPasswordError
         if new_hash is not None:
@@ -88,36 +95,51 @@ class ProfileService(AccountService):
 
     async def update(
         self,
-        user_id: uuid.UUID,
+        user: User,
         *,
         version: int,
         changes: dict[str, Any],
-        actor_id: uuid.UUID,
-        ip: str | None,
+        actor: Actor,
         acknowledge_us_transfer: bool = False,
     ) -> User:
-        """Save ``changes`` only if the profile is still at ``version``; else
-        :class:`StaleProfileError` with the current values, and nothing is written."""
-        saved = await self.session.scalar(
-            update(User)
-            .where(User.id == user_id, User.profile_version == version)
-            .values(**changes, profile_version=User.profile_version + 1, updated_at=utcnow())
-            .returning(User.profile_version)
-            .execution_options(synchronize_session=False)
-        )
-        if saved is None:
-            await self.session.rollback()
-            raise StaleProfileError(await self.get(user_id))
+        """Save ``changes`` only if the profile is still at ``version`` (the form's), and
+        still at the version read in this request when the UPDATE runs (SQLAlchemy's
+        ``version_id_col``); else :class:`StaleProfileError` with the current values, and
+        nothing is written."""
+        if version != user.profile_version:
+            raise StaleProfileError(user)
+        for column, value in changes.items():
+            setattr(user, column, value)
         if acknowledge_us_transfer:
             self.session.add(
                 PolicyAcknowledgement(
-                    user_id=user_id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="profile"
+                    user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="profile"
                 )
             )
         # Which fields changed and by whom — never their old or new values.
-        record(self.session, "profile.updated", actor_id=actor_id, subject_id=user_id, ip=ip, fields=sorted(changes))
+        record(self.session, "profile.updated", actor=actor, subject_id=user.id, fields=sorted(changes))
+        try:
+            await self.session.commit()
+        except StaleDataError:
+            # Saved elsewhere between this request's read and its write.
+            await self.session.rollback()
+            await self.session.refresh(user)
+            raise StaleProfileError(user) from None
+        return user
+
+    async def valid_token(self, raw: str, purpose: TokenPurpose) -> AccountToken | None:
+        """The live token behind a link, without using it up."""
+        return await self.links.valid(raw, purpose)
+
+    async def record_export(self, user: User, *, actor: Actor) -> None:
+        """The export is an event in the person's history (then streamed outside this unit)."""
+        record(self.session, "profile.exported", actor=actor, subject_id=user.id)
         await self.session.commit()
-        return await self.get(user_id)
+
+    def archive(self, engine: AsyncEngine, user: User) -> AsyncIterator[bytes]:
+        """The export ZIP, streamed; it reads on its own connections of ``engine``, as it
+        outlives this request's unit of work."""
+        return export_archive(engine, self.registry, user.id, user.name)
 
     async def has_acknowledged_us_transfer(self, user_id: uuid.UUID) -> bool:
         found = await self.session.scalar(
@@ -129,11 +151,10 @@ class ProfileService(AccountService):
 
     # --- e-mail address ---------------------------------------------------------------
 
-    async def request_email_change(self, user_id: uuid.UUID, new_email: str, password: str, *, ip: str | None) -> None:
+    async def request_email_change(self, user: User, new_email: str, password: str, *, actor: Actor) -> None:
         """Send a confirmation link to the new address and tell the old one. Nothing
         changes until the link is opened."""
-        user = await self.get(user_id)
-        await self._confirm_password(user, password, ip=ip)
+        await self._confirm_password(user, password, actor=actor)
         taken = await self.users.get_one_or_none(email=new_email)
         if taken is not None and taken.id != user.id:
             # The other account's owner learns someone tried; the requester learns nothing.
@@ -141,52 +162,52 @@ class ProfileService(AccountService):
                 self.session, "email_change_address_taken", to=new_email, user_id=taken.id, context={"name": taken.name}
             )
         else:
-            raw = self._issue_token(user, TokenPurpose.CHANGE_EMAIL, CHANGE_EMAIL_LIFETIME, email=new_email)
+            raw = self.links.issue(user, TokenPurpose.CHANGE_EMAIL, CHANGE_EMAIL_LIFETIME, email=new_email)
             enqueue(
                 self.session,
                 "email_change_confirm",
                 to=new_email,
                 user_id=user.id,
-                context={"name": user.name, "url": self._url(f"/profile/email/confirm/{raw}"), "hours": 24},
+                context={"name": user.name, "url": self.links.url(f"/profile/email/confirm/{raw}"), "hours": 24},
             )
         # The old address can stop the change with one click, signed in or not.
-        cancel = self._issue_token(user, TokenPurpose.CANCEL_EMAIL_CHANGE, CHANGE_EMAIL_LIFETIME)
-        self._mail(
+        cancel = self.links.issue(user, TokenPurpose.CANCEL_EMAIL_CHANGE, CHANGE_EMAIL_LIFETIME)
+        self.links.mail(
             user,
             "email_change_requested",
             new_email=new_email,
-            cancel_url=self._url(f"/profile/email/cancel/{cancel}"),
-            reset_url=self._url("/password/forgot"),
+            cancel_url=self.links.url(f"/profile/email/cancel/{cancel}"),
+            reset_url=self.links.url("/password/forgot"),
         )
-        record(self.session, "profile.email_change_requested", actor_id=user.id, subject_id=user.id, ip=ip)
+        record(self.session, "profile.email_change_requested", actor=actor, subject_id=user.id)
         await self.session.commit()
 
-    async def cancel_email_change(self, user_id: uuid.UUID, *, ip: str | None) -> bool:
+    async def cancel_email_change(self, user_id: uuid.UUID, *, actor: Actor) -> bool:
         """The owner, signed in, stops every pending change of address; ``False`` when
         there was none."""
         pending = await self.pending_email_change(user_id)
         if pending is None:
             return False
-        await self._void_links(user_id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.CANCEL_EMAIL_CHANGE)
-        record(self.session, "profile.email_change_cancelled", actor_id=user_id, subject_id=user_id, ip=ip)
+        await self.links.void(user_id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.CANCEL_EMAIL_CHANGE)
+        record(self.session, "profile.email_change_cancelled", actor=actor, subject_id=user_id)
         await self.session.commit()
         return True
 
-    async def cancel_email_change_by_link(self, raw: str, *, ip: str | None) -> bool:
+    async def cancel_email_change_by_link(self, raw: str, *, actor: Actor) -> bool:
         """The link in the warning to the old address: stops every pending change of
         address. ``False`` when the link is not live."""
-        consumed = await self._consume_token(raw, TokenPurpose.CANCEL_EMAIL_CHANGE)
+        consumed = await self.links.consume(raw, TokenPurpose.CANCEL_EMAIL_CHANGE)
         if consumed is None:
             await self.session.rollback()
             return False
         user_id = consumed[0]
-        await self._void_links(user_id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.CANCEL_EMAIL_CHANGE)
-        record(self.session, "profile.email_change_cancelled", subject_id=user_id, ip=ip, via="link")
+        await self.links.void(user_id, TokenPurpose.CHANGE_EMAIL, TokenPurpose.CANCEL_EMAIL_CHANGE)
+        record(self.session, "profile.email_change_cancelled", actor=actor, subject_id=user_id, via="link")
         await self.session.commit()
         return True
 
-    async def confirm_email_change(self, raw: str, *, ip: str | None) -> User | None:
-        consumed = await self._consume_token(raw, TokenPurpose.CHANGE_EMAIL)
+    async def confirm_email_change(self, raw: str, *, actor: Actor) -> User | None:
+        consumed = await self.links.consume(raw, TokenPurpose.CHANGE_EMAIL)
         user = await self.session.get(User, consumed[0]) if consumed else None
         if user is None or consumed is None or consumed[1] is None:
             await self.session.commit()
@@ -197,48 +218,45 @@ class ProfileService(AccountService):
             return None
         user.email = new_email
         user.email_verified_at = utcnow()
-        user.profile_version += 1
         enqueue(
             self.session,
             "email_changed",
             to=old_email,
             user_id=user.id,
-            context={"name": user.name, "new_email": new_email, "reset_url": self._url("/password/forgot")},
+            context={"name": user.name, "new_email": new_email, "reset_url": self.links.url("/password/forgot")},
         )
-        record(self.session, "profile.updated", actor_id=user.id, subject_id=user.id, ip=ip, fields=["email"])
+        record(self.session, "profile.updated", actor=actor.as_user(user.id), subject_id=user.id, fields=["email"])
         await self.session.commit()
         return user
 
     # --- password ------------------------------------------------------------------------
 
-    async def change_password(self, user_id: uuid.UUID, current: str, new: str, *, ip: str | None) -> User:
+    async def change_password(self, user: User, current: str, new: str, *, actor: Actor) -> User:
         """Set the new password and raise the session epoch: every other session ends."""
-        user = await self.get(user_id)
-        await self._confirm_password(user, current, ip=ip)
+        await self._confirm_password(user, current, actor=actor)
         user.password_hash = await self.hasher.hash(new)
         # Every session elsewhere ends, and every link sent before dies (a pending change
         # of address above all: it may be the intruder's).
         user.session_epoch += 1
-        await self._void_links(user.id)
-        self._mail(user, "password_changed", reset_url=self._url("/password/forgot"))
-        record(self.session, "auth.password_changed", actor_id=user.id, subject_id=user.id, ip=ip)
+        await self.links.void(user.id)
+        self.links.mail(user, "password_changed", reset_url=self.links.url("/password/forgot"))
+        record(self.session, "auth.password_changed", actor=actor, subject_id=user.id)
         await self.session.commit()
         return user
 
     # --- closing the account ------------------------------------------------------------
 
-    async def close_account(self, user_id: uuid.UUID, password: str, *, ip: str | None) -> dict[str, int]:
+    async def close_account(self, user: User, password: str, *, actor: Actor) -> dict[str, int]:
         """Erase every holding in one transaction — all of it or, on any failure, none —
         and send a confirmation to the address held until now (the outbox erases it
         after delivery; the message is linked to nobody)."""
-        user = await self.get(user_id)
-        await self._confirm_password(user, password, ip=ip)
+        await self._confirm_password(user, password, actor=actor)
         name, address = user.name, user.email
         try:
-            affected = await erase_person(self.session, user.id)
+            affected = await erase_person(self.session, self.registry, user.id)
             self.session.expunge(user)
             enqueue(self.session, "account_closed", to=address, context={"name": name})
-            record(self.session, "account.closed", ip=ip)  # no subject: there is nobody to point at
+            record(self.session, "account.closed", actor=Actor(None, actor.network))  # nobody to point at
             await self.session.commit()
         except BaseException:
             # At once, not when the request ends: until then the erasure's locks would
@@ -249,10 +267,10 @@ class ProfileService(AccountService):
 
     # --- "Your data" ----------------------------------------------------------------------
 
-    async def dashboard(self, user_id: uuid.UUID) -> Dashboard:
-        user = await self.get(user_id)
+    async def dashboard(self, user: User) -> Dashboard:
+        user_id = user.id
         summaries = []
-        for holding in holdings():
+        for holding in self.registry.holdings:
             count = await self.session.scalar(
                 select(func.count()).select_from(holding.model).where(holding.belongs_to(user_id))
             )
@@ -289,14 +307,18 @@ class ProfileService(AccountService):
         )
 
     async def pending_email_change(self, user_id: uuid.UUID) -> str | None:
-        return await self.session.scalar(
-            select(AccountToken.email)
-            .where(
-                AccountToken.user_id == user_id,
-                AccountToken.purpose == TokenPurpose.CHANGE_EMAIL,
-                AccountToken.used_at.is_(None),
-                AccountToken.expires_at > utcnow(),
-            )
-            .order_by(AccountToken.created_at.desc())
-            .limit(1)
-        )
+        return await self.session.scalar(_PENDING_CHANGE, {"user_id": user_id, "now": utcnow()})
+
+
+#: Built once (the profile page runs it on every view): the newest live change of address.
+_PENDING_CHANGE = (
+    select(AccountToken.email)
+    .where(
+        AccountToken.user_id == bindparam("user_id"),
+        AccountToken.purpose == TokenPurpose.CHANGE_EMAIL,
+        AccountToken.used_at.is_(None),
+        AccountToken.expires_at > bindparam("now"),
+    )
+    .order_by(AccountToken.created_at.desc())
+    .limit(1)
+)

@@ -20,6 +20,7 @@ the cookie value as the store key. This backend:
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -27,12 +28,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
+from sqlalchemy import select
 
 _ROTATE = "session_rotate"
 _LOADED = "session_loaded"
@@ -169,3 +172,24 @@ class SessionConfig(ServerSideSessionConfig):
     absolute_lifetime: int = field(default=12 * 3600)
     #: The session-data key that names the session's owner (for :func:`end_sessions_of`).
     owner_key: str | None = field(default=None)
+
+
+class SessionStore(SQLAlchemyStore):
+    """advanced-alchemy's store, reading in one round trip: a session is read on every
+    signed-in request, and one ``SELECT`` of one row needs no transaction around it (the
+    stock ``get`` wraps it in ``BEGIN``/``COMMIT``). Writes, rare (a change, or the idle
+    window sliding once a minute), stay as they are."""
+
+    async def get(self, key: str, renew_for: int | datetime.timedelta | None = None) -> bytes | None:
+        if renew_for is not None:
+            return await super().get(key, renew_for)
+        model = self._model
+        statement = select(model.value).where(
+            model.key == key,
+            model.namespace == self.namespace,
+            model.expires_at.is_(None) | (model.expires_at > datetime.datetime.now(datetime.UTC)),
+        )
+        engine = self._config.get_engine()
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit.execute(statement)).scalar_one_or_none()

@@ -11,19 +11,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartscheduling.security.guards import anyone
-
 logger = logging.getLogger("smartscheduling.health")
 READINESS_TIMEOUT_SECONDS = 3
 
 
-@get("/healthz", media_type=MediaType.TEXT, include_in_schema=False, sync_to_thread=False, guards=[anyone])
+@get("/healthz", media_type=MediaType.TEXT, include_in_schema=False, sync_to_thread=False)
 def healthz() -> str:
     """The process is up and serving requests. Touches nothing else."""
     return "ok"
 
 
-@get("/readyz", media_type=MediaType.TEXT, include_in_schema=False, guards=[anyone])
+@get("/readyz", media_type=MediaType.TEXT, include_in_schema=False)
 async def readyz(db_engine: NamedDependency[AsyncEngine]) -> Response[str]:
     """The database answers: 200, else 503 so the balancer routes around this process."""
     try:

@@ -20,8 +20,6 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
-from smartscheduling.security.guards import anyone
-
 MAX_AGE = 365 * 24 * 3600
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 
@@ -65,7 +63,7 @@ def static_router(directory: Path) -> HTTPRouteHandler:
     assets = load_assets(directory)
     cache = CacheControlHeader(max_age=MAX_AGE, public=True)
 
-    @get("/static/{file_path:path}", guards=[anyone], include_in_schema=False, cache_control=cache)
+    @get("/static/{file_path:path}", include_in_schema=False, cache_control=cache)
     async def static_file(request: Request, file_path: FromPath[str]) -> Response[bytes]:
         asset = assets.get(file_path.lstrip("/"))
         if asset is None:
