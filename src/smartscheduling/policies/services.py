@@ -60,22 +60,6 @@ def is_published() -> ColumnElement[bool]:
     return PolicyVersion.published_at.is_not(None)
 
 
-async def latest(session: AsyncSession, kind: PolicyKind) -> PolicyVersion | None:
-    statement = (
-        select(PolicyVersion)
-        .where(PolicyVersion.kind == kind, is_published())
-        .order_by(PolicyVersion.number.desc())
-        .limit(1)
-    )
-    return await session.scalar(statement)
-
-
-async def latest_number(session: AsyncSession, kind: PolicyKind) -> int:
-    """The latest published version's number (0 before anything is published)."""
-    statement = select(func.max(PolicyVersion.number)).where(PolicyVersion.kind == kind, is_published())
-    return await session.scalar(statement) or 0
-
-
 @dataclass(frozen=True, slots=True)
 class PolicyNotice:
     """A significant change the user has not acknowledged yet."""
@@ -110,18 +94,6 @@ def _pending_statement() -> Select[tuple[PolicyKind, int | None, datetime.date |
 
 #: Built once: it runs on every signed-in full page, and building it costs more than running it.
 _PENDING = _pending_statement()
-
-
-async def pending_notices(
-    session: AsyncSession, user_id: uuid.UUID, joined: datetime.datetime
-) -> tuple[PolicyNotice, ...]:
-    """Significant versions published after the user joined and newer than the last one
-    they acknowledged: the newest per kind. One query (it runs on every signed-in page)."""
-    rows = await session.execute(_PENDING, {"user_id": user_id, "joined": joined})
-    notices: dict[PolicyKind, PolicyNotice] = {}
-    for kind, number, effective_on, since in rows.all():
-        notices.setdefault(kind, PolicyNotice(PolicyKind(kind), number, effective_on, since or number - 1))
-    return tuple(notices.values())
 
 
 class LatestVersions:
@@ -201,7 +173,18 @@ class PolicyService:
     # --- published versions -----------------------------------------------------------
 
     async def latest(self, kind: PolicyKind) -> PolicyVersion | None:
-        return await latest(self.session, kind)
+        statement = (
+            select(PolicyVersion)
+            .where(PolicyVersion.kind == kind, is_published())
+            .order_by(PolicyVersion.number.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(statement)
+
+    async def latest_number(self, kind: PolicyKind) -> int:
+        """The latest published version's number (0 before anything is published)."""
+        statement = select(func.max(PolicyVersion.number)).where(PolicyVersion.kind == kind, is_published())
+        return await self.session.scalar(statement) or 0
 
     async def history(self, kind: PolicyKind) -> Sequence[PolicyVersion]:
         statement = select(PolicyVersion).where(PolicyVersion.kind == kind, is_published())
@@ -371,7 +354,7 @@ class PolicyService:
 
     async def acknowledge(self, user_id: uuid.UUID, kind: PolicyKind) -> int:
         """Record that the user has seen the latest version of ``kind``; its number."""
-        number = await latest_number(self.session, kind)
+        number = await self.latest_number(kind)
         seen = select(func.max(PolicyAcknowledgement.version)).where(
             PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == kind.value
         )
@@ -382,15 +365,30 @@ class PolicyService:
             await self.session.commit()
         return number
 
+    async def pending_notices(self, user_id: uuid.UUID, joined: datetime.datetime) -> tuple[PolicyNotice, ...]:
+        """Significant versions published after the user joined and newer than the last one
+        they acknowledged: the newest per kind. One query (it runs on every signed-in page)."""
+        rows = await self.session.execute(_PENDING, {"user_id": user_id, "joined": joined})
+        notices: dict[PolicyKind, PolicyNotice] = {}
+        for kind, number, effective_on, since in rows.all():
+            notices.setdefault(kind, PolicyNotice(PolicyKind(kind), number, effective_on, since or number - 1))
+        return tuple(notices.values())
+
+    async def accept_at_sign_up(self, user: User) -> None:
+        """The privacy policy version the person accepted, and, living outside the U.S.,
+        their acknowledgement that data is stored there (in the sign-up's unit of work)."""
+        accepted = await self.latest_number(PolicyKind.PRIVACY)
+        self.session.add(
+            PolicyAcknowledgement(user_id=user.id, document=PolicyKind.PRIVACY, version=accepted, context="signup")
+        )
+        if user.country != UNITED_STATES:
+            self.session.add(
+                PolicyAcknowledgement(
+                    user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="signup"
+                )
+            )
+
 
 async def accept_at_sign_up(session: AsyncSession, user: User) -> None:
-    """The accounts' ``signed_up`` hook: the privacy policy version the person accepted,
-    and, living outside the U.S., their acknowledgement that data is stored there."""
-    accepted = await latest_number(session, PolicyKind.PRIVACY)
-    session.add(PolicyAcknowledgement(user_id=user.id, document=PolicyKind.PRIVACY, version=accepted, context="signup"))
-    if user.country != UNITED_STATES:
-        session.add(
-            PolicyAcknowledgement(
-                user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="signup"
-            )
-        )
+    """The accounts' ``signed_up`` hook (wired in ``app.py``)."""
+    await PolicyService(session).accept_at_sign_up(user)

@@ -13,7 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from smartscheduling.accounts.identity import current_user
 from smartscheduling.policies.models import PolicyKind
-from smartscheduling.policies.services import PolicyNotice, pending_notices
+from smartscheduling.policies.services import PolicyNotice, PolicyService
 
 _NOTICES = "policy_notices"
 
@@ -26,7 +26,9 @@ def load_notices(db_config: SQLAlchemyAsyncConfig) -> Callable[[Request[Any, Any
         if viewer is None or request.method != "GET" or request.headers.get("hx-request") == "true":
             return
         db = db_config.provide_session(request.app.state, request.scope)
-        request.scope.setdefault("state", {})[_NOTICES] = await pending_notices(db, viewer.id, viewer.user.created_at)
+        request.scope.setdefault("state", {})[_NOTICES] = await PolicyService(db).pending_notices(
+            viewer.id, viewer.user.created_at
+        )
 
     return before_request
 
