@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from litestar import Litestar, MediaType, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.app import create_app
 from smartscheduling.logs import JsonFormatter
+from smartscheduling.refusals import Refusal, RefusedError
+from smartscheduling.security.throttle import Decision, TooManyAttemptsError
 from tests.conftest import make_settings
 
 #: Nothing listens on port 1: connections are refused at once.
@@ -39,8 +41,22 @@ def number(n: FromQuery[int]) -> str:
     return str(n)
 
 
+class SeatTakenError(RefusedError):
+    kind = Refusal.CONFLICT
+    sentence = "Somebody took that seat a moment ago."
+
+
+@get("/_test/refused/{kind:str}", sync_to_thread=False)
+def refused(kind: FromPath[str]) -> str:
+    if kind == "conflict":
+        raise SeatTakenError
+    if kind == "too-many":
+        raise TooManyAttemptsError("tries", Decision(allowed=False, count=9, retry_after_seconds=90))
+    raise RefusedError(problems={"name": "No names with digits.", "__all__": "Please check the name."})
+
+
 def with_probes(app: Litestar) -> Litestar:
-    for handler in (boom, query, number):
+    for handler in (boom, query, number, refused):
         app.register(handler)
     return app
 
@@ -82,6 +98,29 @@ async def test_errors_for_htmx_are_fragments_for_the_alert_region(client: AsyncT
     assert "<html" not in response.text
     assert 'role="alert"' in response.text
     assert "Page not found." in response.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "sentence"),
+    [
+        ("invalid", 422, "No names with digits.; Please check the name."),
+        ("conflict", 409, "Somebody took that seat a moment ago."),
+        ("too-many", 429, "Too many tries. Please wait 2 minutes and try again."),
+    ],
+)
+async def test_a_refusal_no_form_shows_is_a_page_with_its_status_and_sentence(
+    client: AsyncTestClient[Litestar], kind: str, status: int, sentence: str
+) -> None:
+    page = await client.get(f"/_test/refused/{kind}")
+    assert page.status_code == status
+    assert sentence in page.text
+    assert "<main" in page.text
+    assert page.headers.get("retry-after") == ("90" if kind == "too-many" else None)
+    alert = await client.get(f"/_test/refused/{kind}", headers={"hx-request": "true"})
+    assert alert.status_code == status
+    assert alert.headers["hx-retarget"] == "#alerts"
+    assert sentence in alert.text
+    assert "<html" not in alert.text
 
 
 async def test_method_not_allowed_page(client: AsyncTestClient[Litestar]) -> None:

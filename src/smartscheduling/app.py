@@ -41,18 +41,18 @@ from smartscheduling.consent.controllers import ConsentController, CookiesContro
 from smartscheduling.consent.decision import state_of
 from smartscheduling.consent.firewall import CookieFirewall
 from smartscheduling.consent.registry import cookie_name
-from smartscheduling.consent.services import ConsentService, link_at_sign_in
+from smartscheduling.consent.services import ConsentService, PageViewService
 from smartscheduling.db import ReleaseSessionFirst, create_db_config, create_engine
 from smartscheduling.pages.controllers import PagesController
 from smartscheduling.policies import templating as policies_templating
 from smartscheduling.policies.controllers import PolicyNoticeController, policy_routers
 from smartscheduling.policies.models import PolicyKind
-from smartscheduling.policies.services import LatestVersions, PolicyService, accept_at_sign_up
+from smartscheduling.policies.services import LatestVersions, PolicyService
 from smartscheduling.policies.staff import CampaignController, PolicyStaffController
 from smartscheduling.processors.controllers import ProcessorAdminController, ProcessorRegisterController
 from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
-from smartscheduling.profile.services import ProfileService
+from smartscheduling.profile.services import ProfileHooks, ProfileService
 from smartscheduling.registry import REGISTRY
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
@@ -122,7 +122,20 @@ def shared_stores(
 
 #: Where accounts meet the features: the policy versions accepted at sign-up, and the
 #: browser's consent decisions that become the person's at sign-in.
-ACCOUNT_HOOKS = AccountHooks(signed_up=(accept_at_sign_up,), signed_in=(link_at_sign_in,))
+ACCOUNT_HOOKS = AccountHooks(
+    signed_up=(lambda session, user: PolicyService(session).accept_at_sign_up(user),),
+    signed_in=(lambda session, user, consent_id: ConsentService(session).link(consent_id, user.id),),
+)
+#: Where the profile meets the features: the U.S. storage notice and the acknowledgements
+#: policies keep, the cookie decisions consent keeps.
+PROFILE_HOOKS = ProfileHooks(
+    acknowledge_us_transfer=lambda session, user_id: PolicyService(session).acknowledge_us_transfer(
+        user_id, context="profile"
+    ),
+    has_acknowledged_us_transfer=lambda session, user_id: PolicyService(session).has_acknowledged_us_transfer(user_id),
+    acknowledgements=lambda session, user_id: PolicyService(session).acknowledgements(user_id),
+    cookie_consents=lambda session, user_id: ConsentService(session).history(consent_id=None, user_id=user_id),
+)
 
 
 async def provide_accounts(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
@@ -141,8 +154,12 @@ async def provide_processors(db_session: NamedDependency[AsyncSession]) -> Proce
     return ProcessorService(session=db_session)
 
 
+async def provide_page_views(db_session: NamedDependency[AsyncSession]) -> PageViewService:
+    return PageViewService(db_session)
+
+
 async def provide_profile(db_session: NamedDependency[AsyncSession], state: State) -> ProfileService:
-    return ProfileService(db_session, state.settings, state.hasher, REGISTRY)
+    return ProfileService(db_session, state.settings, state.hasher, REGISTRY, PROFILE_HOOKS)
 
 
 async def provide_browser_id(request: Request[Any, Any, Any]) -> str | None:
@@ -153,6 +170,11 @@ async def provide_browser_id(request: Request[Any, Any, Any]) -> str | None:
 async def provide_privacy_version(state: State) -> int:
     """The privacy policy version a sign-up accepts (the latest published)."""
     return await state.latest_versions.number(PolicyKind.PRIVACY)
+
+
+async def provide_cookie_policy_version(state: State) -> int:
+    """The cookie policy version a consent decision is made under (the latest published)."""
+    return await state.latest_versions.number(PolicyKind.COOKIES)
 
 
 @asynccontextmanager
@@ -220,6 +242,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "accounts": Provide(provide_accounts),
             "profile": Provide(provide_profile),
             "consent_service": Provide(provide_consent),
+            "page_views": Provide(provide_page_views),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),
@@ -229,6 +252,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "actor": Provide(provide_actor),
             "browser_id": Provide(provide_browser_id),
             "privacy_version": Provide(provide_privacy_version),
+            "cookie_policy_version": Provide(provide_cookie_policy_version),
         },
         before_request=policies_templating.load_notices(db_config),
         template_config=templates,

@@ -26,7 +26,7 @@ from sqlalchemy import JSON, Enum, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from smartscheduling.config import MIGRATIONS_DIR, Settings
@@ -66,9 +66,9 @@ def text_enum(enum_type: type[enum.Enum], name: str, length: int = 32) -> Enum:
     return Enum(enum_type, name=name, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
-def upsert_insert(engine: AsyncEngine) -> Callable[..., Any]:
+def upsert_insert(bind: AsyncEngine | Engine | Connection) -> Callable[..., Any]:
     """The dialect's ``insert`` construct, which has ``on_conflict_do_update`` on both databases."""
-    return pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def utcnow() -> datetime.datetime:

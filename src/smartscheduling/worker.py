@@ -12,13 +12,13 @@ from collections.abc import Awaitable
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import AccountToken
 from smartscheduling.config import Settings
 from smartscheduling.db import create_engine, utcnow
 from smartscheduling.mail.delivery import deliver_due, sender_for
-from smartscheduling.policies.campaigns import advance_campaigns
+from smartscheduling.policies.campaigns import CampaignService
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 logger = logging.getLogger("smartscheduling.worker")
@@ -57,6 +57,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: f
     async def deliver() -> int:
         return (await deliver_due(engine, sender, mail_from=settings.mail_from, lease=lease, stop=stop)).handled
 
+    async def campaigns() -> int:
+        async with AsyncSession(engine) as session:
+            return await CampaignService(session).advance(
+                batch_size=settings.campaign_batch_size, base_url=settings.base_url
+            )
+
     async def purge() -> int:
         nonlocal next_purge
         if time.monotonic() >= next_purge:
@@ -67,8 +73,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: f
     logger.info("worker started", extra={"fields": {"transport": type(sender).__name__}})
     try:
         while not stop.is_set():
-            campaigns = advance_campaigns(engine, batch_size=settings.campaign_batch_size, base_url=settings.base_url)
-            handled = await _step("campaigns", campaigns)
+            handled = await _step("campaigns", campaigns())
             if stop.is_set():
                 break
             handled += await _step("delivery", deliver())

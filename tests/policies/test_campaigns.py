@@ -23,7 +23,7 @@ from smartscheduling.audit.service import SYSTEM
 from smartscheduling.mail.delivery import SmtpSender, deliver_due
 from smartscheduling.mail.models import OutboxMessage, OutboxStatus
 from smartscheduling.mail.outbox import enqueue
-from smartscheduling.policies.campaigns import advance_campaigns, dedupe_key, mail_context, progress
+from smartscheduling.policies.campaigns import CampaignService, dedupe_key, mail_context
 from smartscheduling.policies.models import PolicyCampaign, PolicyKind
 from smartscheduling.policies.services import PolicyService
 from smartscheduling.policies.text import DATA_DIR
@@ -43,8 +43,9 @@ async def users(make_user, count: int) -> list:
 async def write_all(engine: AsyncEngine, batch_size: int) -> int:
     """Run the campaign writer until it has nothing more to write; the number of steps."""
     steps = 0
-    while await advance_campaigns(engine, batch_size=batch_size, base_url=BASE_URL):
-        steps += 1
+    async with AsyncSession(engine) as session:
+        while await CampaignService(session).advance(batch_size=batch_size, base_url=BASE_URL):
+            steps += 1
     return steps
 
 
@@ -175,7 +176,7 @@ async def test_progress_page_counts_and_polls_until_finished(
     async with AsyncSession(db_engine) as session:
         campaign = await session.get(PolicyCampaign, publication.campaign.id)
         assert campaign is not None
-        assert (await progress(session, campaign)).finished
+        assert (await CampaignService(session).progress(campaign)).finished
 
 
 # --- a real worker process, killed mid-campaign and started again ---------------------------

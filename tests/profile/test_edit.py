@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import User
+from smartscheduling.app import PROFILE_HOOKS
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import Actor
 from smartscheduling.config import Settings
@@ -238,7 +239,7 @@ async def test_two_concurrent_saves_of_one_version_cannot_both_win(
 
     async def save_from(device: str) -> str:
         async with AsyncSession(db_engine) as session:
-            profile = ProfileService(session, settings, PasswordHasher(), REGISTRY)
+            profile = ProfileService(session, settings, PasswordHasher(), REGISTRY, PROFILE_HOOKS)
             mine = await session.get(User, user.id)  # as identity reads it for the request
             assert mine is not None
             try:

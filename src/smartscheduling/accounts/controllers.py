@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from smartscheduling.accounts.countries import countries
 from smartscheduling.accounts.guards import anyone, requires_login
@@ -25,7 +25,7 @@ from smartscheduling.accounts.schemas import ForgotPasswordForm, LoginForm, Rese
 from smartscheduling.accounts.services import AccountService, LoginFailure
 from smartscheduling.audit.service import ActorDep
 from smartscheduling.security.passwords import password_problem
-from smartscheduling.security.throttle import Decision, Limit, Throttle
+from smartscheduling.security.throttle import Limit, Throttle, TooManyAttemptsError, plural
 from smartscheduling.web.forms import FormState, parse_form, render_form
 from smartscheduling.web.http import back_to, client_network, local_path, redirect
 
@@ -60,16 +60,6 @@ def link_page(valid: object | None, *, title: str, text: str, action: str, butto
 def link_invalid() -> HTMXTemplate:
     """An e-mailed link that is unknown, expired, used or voided: one answer for all."""
     return HTMXTemplate(template_name="accounts/link_invalid.html", status_code=400)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def too_many(state: FormState, decision: Decision, what: str) -> dict[str, str]:
-    wait = plural(decision.retry_after_minutes, "minute")
-    state.errors["__all__"] = f"Too many {what}. Please wait {wait} and try again."
-    return {"Retry-After": str(decision.retry_after_seconds)}
 
 
 class SignupController(Controller):
@@ -118,10 +108,8 @@ class SignupController(Controller):
             return self._render(request, state, privacy_version, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         decision = await throttle.hit(SIGNUP_PER_NETWORK, client_network(request))
         if not decision.allowed:
-            headers = too_many(state, decision, "sign-ups from your network")
-            return self._render(
-                request, state, privacy_version, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers
-            )
+            refusal = TooManyAttemptsError("sign-ups from your network", decision)
+            return self._render(request, state, privacy_version, **state.refuse(refusal))
         # Counted for every sign-up (taken address or not), so the count reveals nothing.
         notify = (await throttle.hit(SIGNUP_NOTICE_PER_ADDRESS, data.email)).allowed
         await accounts.sign_up(data, actor=actor, notify_existing=notify)
@@ -220,8 +208,7 @@ class AuthController(Controller):
         if decision.allowed and data is None:
             return self._render(request, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         if not decision.allowed or data is None:
-            headers = too_many(state, decision, "sign-in attempts")
-            return self._render(request, state, status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+            return self._render(request, state, **state.refuse(TooManyAttemptsError("sign-in attempts", decision)))
         result = await accounts.authenticate(data.email, data.password, actor=actor, browser_id=browser_id)
         if result.user is None:
             state.errors["__all__"] = SUSPENDED if result.failure is LoginFailure.SUSPENDED else NO_MATCH
@@ -259,11 +246,8 @@ class PasswordController(Controller):
             )  # fmt: skip
         by_ip = await throttle.hit(RESET_PER_NETWORK, client_network(request))
         if not by_ip.allowed:
-            headers = too_many(state, by_ip, "reset requests from your network")
-            return render_form(
-                request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", state,
-                status_code=HTTP_429_TOO_MANY_REQUESTS, headers=headers,
-            )  # fmt: skip
+            answer = state.refuse(TooManyAttemptsError("reset requests from your network", by_ip))
+            return render_form(request, "accounts/forgot.html", "accounts/partials/_forgot_form.html", state, **answer)
         # Past a few links an hour for one address, the page says the same and sends nothing.
         if (await throttle.hit(RESET_PER_ADDRESS, data.email)).allowed:
             await accounts.request_password_reset(data.email, actor=actor)

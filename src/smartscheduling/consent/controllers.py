@@ -14,7 +14,6 @@ from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.accounts.guards import anyone, requires_role
 from smartscheduling.accounts.identity import VisitorDep
@@ -24,9 +23,8 @@ from smartscheduling.consent.decision import ConsentState, consent_cookie, state
 from smartscheduling.consent.display import TEXT_SIZES, display_cookie
 from smartscheduling.consent.models import ConsentRecord
 from smartscheduling.consent.registry import COOKIES, OPTIONAL, Category, cookie_name
-from smartscheduling.consent.services import ConsentService, choice_from_form, page_views
+from smartscheduling.consent.services import ConsentService, PageViewService, choice_from_form
 from smartscheduling.db import utcnow
-from smartscheduling.policies.models import PolicyKind
 from smartscheduling.web.http import local_path
 
 Consents = NamedDependency[ConsentService]
@@ -53,14 +51,14 @@ class CookiesController(Controller):
     include_in_schema = False
 
     @get("/", name="cookies")
-    async def declaration(self, state: State) -> HTMXTemplate:
+    async def declaration(self, state: State, cookie_policy_version: NamedDependency[int]) -> HTMXTemplate:
         settings: Settings = state.settings
         context = {
             "cookies": COOKIES,
             "categories": list(Category),
             "prefixed": settings.is_production,
             "months": settings.consent_max_age_months,
-            "policy_version": await state.latest_versions.number(PolicyKind.COOKIES),
+            "policy_version": cookie_policy_version,
         }
         return HTMXTemplate(template_name="consent/cookies.html", context=context)
 
@@ -116,7 +114,13 @@ class ConsentController(Controller):
 
     @post("/", name="consent", status_code=303)
     async def decide(
-        self, request: HTMXRequest, visitor: VisitorDep, consent_service: Consents, state: State
+        self,
+        *,
+        request: HTMXRequest,
+        visitor: VisitorDep,
+        consent_service: Consents,
+        state: State,
+        cookie_policy_version: NamedDependency[int],
     ) -> Response[Any]:
         settings: Settings = state.settings
         form = await request.form()
@@ -131,7 +135,7 @@ class ConsentController(Controller):
             consent_id=consent.consent_id,
             user_id=user.id if user else None,
             choice=choice,
-            policy_version=await state.latest_versions.number(PolicyKind.COOKIES),
+            policy_version=cookie_policy_version,
             gpc=consent.gpc,
         )
         cookies = [consent_cookie(decision, settings)]
@@ -191,8 +195,8 @@ class DisplayController(Controller):
     guards=[requires_role(Role.PRIVACY_OFFICER, Role.ADMIN)],
     include_in_schema=False,
 )
-async def analytics(db_session: NamedDependency[AsyncSession]) -> HTMXTemplate:
+async def analytics(page_views: NamedDependency[PageViewService]) -> HTMXTemplate:
     """Page views per day and page over the last 30 days: all analytics ever records."""
     since = utcnow().date() - datetime.timedelta(days=30)
-    rows = await page_views(db_session, since)
+    rows = await page_views.since(since)
     return HTMXTemplate(template_name="consent/analytics.html", context={"rows": rows, "since": since})

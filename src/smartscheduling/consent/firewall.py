@@ -35,7 +35,7 @@ from smartscheduling.consent.decision import (
     state_of,
 )
 from smartscheduling.consent.registry import Category, cookie_name, declared
-from smartscheduling.consent.services import ConsentService, count_page_view
+from smartscheduling.consent.services import ConsentService, PageViewService
 
 logger = logging.getLogger("smartscheduling.consent")
 UNDECLARED_COOKIE = "undeclared cookie dropped"
@@ -115,7 +115,8 @@ class CookieFirewall:
         await self.app(scope, receive, send_filtered)
         if counted:  # after the response went out: the visitor never waits for it
             try:
-                await count_page_view(self.engine, scope["path_template"])
+                async with AsyncSession(self.engine) as session:
+                    await PageViewService(session).count(scope["path_template"])
             except SQLAlchemyError:
                 logger.warning("page view not counted: database unavailable")
 

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartscheduling.accounts.models import User
 from smartscheduling.consent.decision import Decision, new_consent_id
 from smartscheduling.consent.models import ConsentMethod, ConsentRecord, PageViewCount
 from smartscheduling.consent.registry import OPTIONAL, Category
@@ -121,8 +120,11 @@ class ConsentService:
             await self.session.commit()
         return withdrawn
 
-    async def link(self, consent_id: str, user_id: uuid.UUID) -> None:
-        """At sign-in: this browser's anonymous decisions become the user's."""
+    async def link(self, consent_id: str | None, user_id: uuid.UUID) -> None:
+        """At sign-in (the accounts' ``signed_in`` hook): this browser's anonymous
+        decisions become the user's, in the sign-in's unit of work."""
+        if not consent_id:
+            return
         await self.session.execute(
             update(ConsentRecord)
             .where(ConsentRecord.consent_id == consent_id, ConsentRecord.user_id.is_(None))
@@ -147,22 +149,24 @@ class ConsentService:
         return (await self.session.scalars(statement)).all()
 
 
-async def count_page_view(engine: AsyncEngine, route: str, day: datetime.date | None = None) -> None:
-    table = PageViewCount.__table__
-    statement = upsert_insert(engine)(table).values(day=day or utcnow().date(), route=route, views=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.day, table.c.route], set_={"views": table.c.views + 1}
-    )
-    async with engine.begin() as connection:
-        await connection.execute(statement)
+class PageViewService:
+    """Page views per day and route: all analytics ever records (no visitor, no cookie id)."""
 
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
-async def page_views(session: AsyncSession, since: datetime.date) -> Sequence[PageViewCount]:
-    statement = select(PageViewCount).where(PageViewCount.day >= since)
-    return (await session.scalars(statement.order_by(PageViewCount.day.desc(), PageViewCount.route))).all()
+    async def count(self, route: str, day: datetime.date | None = None) -> None:
+        """One more view of ``route`` on ``day`` (today); one statement, its own unit of work."""
+        table = PageViewCount.__table__
+        statement = upsert_insert(self.session.get_bind())(table).values(
+            day=day or utcnow().date(), route=route, views=1
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.day, table.c.route], set_={"views": table.c.views + 1}
+        )
+        await self.session.execute(statement)
+        await self.session.commit()
 
-
-async def link_at_sign_in(session: AsyncSession, user: User, consent_id: str | None) -> None:
-    """The accounts' ``signed_in`` hook: the browser's anonymous decisions become the user's."""
-    if consent_id:
-        await ConsentService(session).link(consent_id, user.id)
+    async def since(self, day: datetime.date) -> Sequence[PageViewCount]:
+        statement = select(PageViewCount).where(PageViewCount.day >= day)
+        return (await self.session.scalars(statement.order_by(PageViewCount.day.desc(), PageViewCount.route))).all()

@@ -22,33 +22,47 @@ from smartscheduling.accounts.countries import UNITED_STATES
 from smartscheduling.accounts.models import AccountStatus, User
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.db import utcnow
-from smartscheduling.policies.campaigns import Failure, Progress, failures, progress
+from smartscheduling.policies.campaigns import CampaignService, Failure, Progress
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyKind, PolicyVersion
 from smartscheduling.policies.text import US_TRANSFER_NOTICE_VERSION
+from smartscheduling.refusals import Refusal, RefusedError
 
 logger = logging.getLogger("smartscheduling.policies")
 MAX_TEXT_CHARACTERS = 100_000
 MAX_SUMMARY_CHARACTERS = 1000
+#: The acknowledgement document of the notice that data is stored in the U.S.
+US_TRANSFER = "us_transfer"
 
 
-class DraftProblem(Exception):  # noqa: N818 (a message for the officer, not an error of ours)
-    """The draft cannot be saved or published as it is; ``problems`` maps field → sentence."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
+class DraftInvalidError(RefusedError):
+    """The draft cannot be published as it is; ``problems`` maps field → sentence."""
 
 
-class NotADraftError(Exception):
+class NotADraftError(RefusedError):
     """The version is published (or gone): it can no longer be edited."""
 
+    kind = Refusal.CONFLICT
+    sentence = "This version was published meanwhile: published versions cannot be changed."
 
-class PublishRaceError(Exception):
+
+class PublishRaceError(RefusedError):
     """Another draft of the same kind was published at the same moment."""
 
+    kind = Refusal.CONFLICT
+    sentence = (
+        "Another version of this policy was published at the same moment. "
+        "Look at the changes against it below, then publish again."
+    )
 
-class DraftChangedError(Exception):
+
+class DraftChangedError(RefusedError):
     """The draft was saved again after the officer previewed it."""
+
+    kind = Refusal.CONFLICT
+    sentence = (
+        "The draft was saved again after you previewed it (perhaps in another tab or by a colleague). "
+        "Check the preview and the changes below, then publish again."
+    )
 
 
 def revision(draft: PolicyVersion) -> str:
@@ -203,9 +217,8 @@ class PolicyService:
         if found is None:
             return None
         campaign, version = found
-        return CampaignReport(
-            campaign, version, await progress(self.session, campaign), await failures(self.session, campaign.id)
-        )
+        mailing = CampaignService(self.session)
+        return CampaignReport(campaign, version, await mailing.progress(campaign), await mailing.failures(campaign.id))
 
     async def campaigns(self) -> Sequence[tuple[PolicyCampaign, PolicyVersion]]:
         statement = select(PolicyCampaign, PolicyVersion).join(PolicyVersion)
@@ -310,7 +323,7 @@ class PolicyService:
             raise DraftChangedError
         current = await self.latest(draft.kind)
         if problems := self.problems(draft, current):
-            raise DraftProblem(problems)
+            raise DraftInvalidError(problems=problems)
         now = utcnow()
         number = (current.number or 0) + 1 if current else 1
         try:
@@ -382,13 +395,32 @@ class PolicyService:
             PolicyAcknowledgement(user_id=user.id, document=PolicyKind.PRIVACY, version=accepted, context="signup")
         )
         if user.country != UNITED_STATES:
-            self.session.add(
-                PolicyAcknowledgement(
-                    user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="signup"
-                )
+            self.acknowledge_us_transfer(user.id, context="signup")
+
+    # --- the U.S. transfer notice and the person's acknowledgements (the profile's hooks) ---
+
+    def acknowledge_us_transfer(self, user_id: uuid.UUID, *, context: str) -> None:
+        """The person confirmed they read that their data is stored in the U.S. (written
+        in the caller's unit of work); ``context`` says where (sign-up, profile)."""
+        self.session.add(
+            PolicyAcknowledgement(
+                user_id=user_id, document=US_TRANSFER, version=US_TRANSFER_NOTICE_VERSION, context=context
             )
+        )
 
+    async def has_acknowledged_us_transfer(self, user_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(PolicyAcknowledgement)
+            .where(PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == US_TRANSFER)
+        )
+        return bool(found)
 
-async def accept_at_sign_up(session: AsyncSession, user: User) -> None:
-    """The accounts' ``signed_up`` hook (wired in ``app.py``)."""
-    await PolicyService(session).accept_at_sign_up(user)
+    async def acknowledgements(self, user_id: uuid.UUID) -> Sequence[PolicyAcknowledgement]:
+        """Every version and notice the person acknowledged, newest first."""
+        statement = (
+            select(PolicyAcknowledgement)
+            .where(PolicyAcknowledgement.user_id == user_id)
+            .order_by(PolicyAcknowledgement.acknowledged_at.desc())
+        )
+        return (await self.session.scalars(statement)).all()

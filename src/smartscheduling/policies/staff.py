@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from msgspec import Meta
 
 from smartscheduling.accounts.guards import requires_role
@@ -28,13 +28,14 @@ from smartscheduling.policies.services import (
     MAX_SUMMARY_CHARACTERS,
     MAX_TEXT_CHARACTERS,
     DraftChangedError,
-    DraftProblem,
+    DraftInvalidError,
     NotADraftError,
     PolicyService,
     PublishRaceError,
     revision,
 )
 from smartscheduling.policies.text import parse_cached
+from smartscheduling.refusals import RefusedError
 from smartscheduling.web.forms import FormState, parse_form
 from smartscheduling.web.http import redirect
 
@@ -141,8 +142,8 @@ class PolicyStaffController(Controller):
                 effective_on=data.effective_on,
                 actor=actor,
             )
-        except NotADraftError:
-            flash(request, "This version was published meanwhile: published versions cannot be changed.", "warn")
+        except NotADraftError as refusal:
+            flash(request, str(refusal), "warn")
             published = await policies.draft(draft_id)
             return redirect(request, f"{published.kind.path}/v/{published.number}" if published else "/staff/policies")
         if request.htmx:
@@ -157,20 +158,8 @@ class PolicyStaffController(Controller):
         previewed = str((await request.form()).get("previewed", ""))
         try:
             publication = await policies.publish(draft_id, previewed=previewed, actor=actor)
-        except DraftProblem as problem:
-            return await self._refused(request, policies, draft_id, problem.problems, HTTP_422_UNPROCESSABLE_ENTITY)
-        except DraftChangedError:
-            message = (
-                "The draft was saved again after you previewed it (perhaps in another tab or by a colleague). "
-                "Check the preview and the changes below, then publish again."
-            )
-            return await self._refused(request, policies, draft_id, {"__all__": message}, HTTP_409_CONFLICT)
-        except PublishRaceError:
-            message = (
-                "Another version of this policy was published at the same moment. "
-                "Look at the changes against it below, then publish again."
-            )
-            return await self._refused(request, policies, draft_id, {"__all__": message}, HTTP_409_CONFLICT)
+        except (DraftInvalidError, DraftChangedError, PublishRaceError) as refusal:
+            return await self._refused(request, policies, draft_id, refusal)
         if publication is None:
             raise NotFoundException("There is no such draft (it may have been discarded).")
         state.latest_versions.forget()
@@ -187,7 +176,7 @@ class PolicyStaffController(Controller):
         return redirect(request, f"{version.kind.path}/v/{version.number}")
 
     async def _refused(
-        self, request: HTMXRequest, policies: PolicyService, draft_id: uuid.UUID, errors: dict[str, str], status: int
+        self, request: HTMXRequest, policies: PolicyService, draft_id: uuid.UUID, refusal: RefusedError
     ) -> Response[Any]:
         """Publishing was refused: the editor again, as the draft and the published
         versions are now, with why (or the version, should the draft be published meanwhile)."""
@@ -195,8 +184,8 @@ class PolicyStaffController(Controller):
         if not draft.is_draft:
             return redirect(request, f"{draft.kind.path}/v/{draft.number}")
         form = draft_state(draft)
-        form.errors.update(errors)
-        return await self._editor(request, policies, draft, form, status_code=status)
+        answer = form.refuse(refusal)
+        return await self._editor(request, policies, draft, form, status_code=answer["status_code"])
 
     @post("/drafts/{draft_id:uuid}/discard", name="discard-draft")
     async def discard(

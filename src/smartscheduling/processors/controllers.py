@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from msgspec import Meta
 
 from smartscheduling.accounts.guards import anyone, requires_role
@@ -63,11 +63,14 @@ class ProcessorAdminController(Controller):
     include_in_schema = False
 
     @staticmethod
-    def _form(processor: Processor | None, state: FormState, *, status_code: int = 200) -> HTMXTemplate:
+    def _form(
+        processor: Processor | None, state: FormState, *, status_code: int = 200, headers: dict[str, str] | None = None
+    ) -> HTMXTemplate:
         return HTMXTemplate(
             template_name="processors/edit.html",
             context={"processor": processor, "form": state},
             status_code=status_code,
+            headers=headers,
         )
 
     @staticmethod
@@ -92,9 +95,8 @@ class ProcessorAdminController(Controller):
             return self._form(None, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await processors.add(msgspec.structs.asdict(data), actor=actor)
-        except NameTakenError:
-            state.errors["name"] = "A processor with this name is already in the register."
-            return self._form(None, state, status_code=HTTP_409_CONFLICT)
+        except NameTakenError as taken:
+            return self._form(None, state, **state.refuse(taken))
         flash(request, f"{data.name} added to the register.", "ok")
         return redirect(request, "/staff/processors")
 
@@ -114,9 +116,8 @@ class ProcessorAdminController(Controller):
             return self._form(processor, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await processors.change(processor, msgspec.structs.asdict(data), actor=actor)
-        except NameTakenError:
-            state.errors["name"] = "A processor with this name is already in the register."
-            return self._form(processor, state, status_code=HTTP_409_CONFLICT)
+        except NameTakenError as taken:
+            return self._form(processor, state, **state.refuse(taken))
         flash(request, f"{data.name}: saved.", "ok")
         return redirect(request, "/staff/processors")
 

@@ -14,13 +14,18 @@ from sqlalchemy import func, select
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.processors.models import Processor
+from smartscheduling.refusals import Refusal, RefusedError
 
 FIELDS = ("name", "purpose", "data_categories", "location", "safeguards", "website")
 ACTIONS = ("processor.created", "processor.updated", "processor.deleted")
 
 
-class NameTakenError(Exception):
+class NameTakenError(RefusedError):
     """Another processor already has this name."""
+
+    kind = Refusal.CONFLICT
+    field = "name"
+    sentence = "A processor with this name is already in the register."
 
 
 class ProcessorService(SQLAlchemyAsyncRepositoryService[Processor]):

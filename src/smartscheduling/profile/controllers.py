@@ -22,10 +22,10 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Stream
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY, HTTP_429_TOO_MANY_REQUESTS
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartscheduling.accounts.controllers import link_invalid, link_page, too_many
+from smartscheduling.accounts.controllers import link_invalid, link_page
 from smartscheduling.accounts.countries import countries
 from smartscheduling.accounts.guards import anyone, requires_login
 from smartscheduling.accounts.identity import Viewer, ViewerDep, VisitorDep, end_every_session, log_in, log_out
@@ -35,9 +35,10 @@ from smartscheduling.personal_data import Erasure
 from smartscheduling.profile.choices import LANGUAGES, time_zones
 from smartscheduling.profile.fields import COMMUNICATION, FIELDS, Invalid, ProfileField, needs_transfer_ack
 from smartscheduling.profile.schemas import CloseAccountForm, EmailChangeForm, PasswordChangeForm
-from smartscheduling.profile.services import ProfileService, StaleProfileError, WrongPasswordError
+from smartscheduling.profile.services import ProfileService, StaleProfileError
+from smartscheduling.refusals import FORM, RefusedError
 from smartscheduling.security.passwords import password_problem
-from smartscheduling.security.throttle import Limit, Throttle
+from smartscheduling.security.throttle import Limit, Throttle, TooManyAttemptsError
 from smartscheduling.web.forms import FormState, parse_form, render_form
 from smartscheduling.web.http import flash_at, redirect
 
@@ -47,16 +48,6 @@ Throttling = NamedDependency[Throttle]
 Engine = NamedDependency[AsyncEngine]
 #: Confirming a change with the current password: no more guesses than at sign-in.
 REAUTHENTICATE = Limit("reauth", 5, timedelta(minutes=15))
-WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A change that needed the current password and did not happen: the answer's status
-    and headers (the form already holds the message)."""
-
-    status: int
-    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,29 +186,24 @@ class ProfileController(Controller):
                 acknowledge_us_transfer=needs_ack and needs_transfer_ack(data.country),
             )
         except StaleProfileError as stale:
+            answer = state.refuse(stale)
             current = field.show(stale.current) or "not given"
-            state.errors["__all__"] = (
+            state.errors[FORM] = (
                 f"{field.label} was changed elsewhere after you opened this form (on another device?). "
                 f"It is now: {current}. Your input is still below: save again to replace it, or cancel to keep it."
             )
             state.values["version"] = str(stale.current.profile_version)
-            return self._form(request, field, state, stale.current, status_code=HTTP_409_CONFLICT, needs_ack=needs_ack)
+            return self._form(request, field, state, stale.current, **answer, needs_ack=needs_ack)
         return self._saved(request, field, saved, f"{field.label}: saved.")
 
     @staticmethod
-    async def _with_password(
-        throttle: Throttle, me: Viewer, state: FormState, change: Callable[[], Awaitable[T]]
-    ) -> T | Refused:
-        """Run ``change``, which confirms the current password first: no more guesses than
-        at sign-in (429 beyond), a wrong one a message next to its field (422)."""
+    async def _with_password(throttle: Throttle, me: Viewer, change: Callable[[], Awaitable[T]]) -> T:
+        """Run ``change``, which confirms the current password first (``WrongPasswordError``):
+        no more guesses than at sign-in (``TooManyAttemptsError`` beyond)."""
         decision = await throttle.hit(REAUTHENTICATE, str(me.id))
         if not decision.allowed:
-            return Refused(HTTP_429_TOO_MANY_REQUESTS, too_many(state, decision, "password attempts"))
-        try:
-            done = await change()
-        except WrongPasswordError:
-            state.errors["current_password"] = WRONG_PASSWORD
-            return Refused(HTTP_422_UNPROCESSABLE_ENTITY)
+            raise TooManyAttemptsError("password attempts", decision)
+        done = await change()
         await throttle.reset(REAUTHENTICATE, str(me.id))
         return done
 
@@ -231,11 +217,12 @@ class ProfileController(Controller):
         if data is None or state.errors:
             return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         email, password = data.email, data.current_password
-        refused = await self._with_password(
-            throttle, me, state, lambda: profile.request_email_change(user, email, password, actor=change.actor)
-        )
-        if isinstance(refused, Refused):
-            return self._form(request, field, state, user, status_code=refused.status, headers=refused.headers)
+        try:
+            await self._with_password(
+                throttle, me, lambda: profile.request_email_change(user, email, password, actor=change.actor)
+            )
+        except RefusedError as refusal:
+            return self._form(request, field, state, user, **state.refuse(refusal))
         message = (
             f"We sent a link to {data.email}. Your address changes when you open it; until then it stays {user.email}."
         )
@@ -251,11 +238,12 @@ class ProfileController(Controller):
         if data is None or state.errors:
             return self._form(request, field, state, user, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         current, new = data.current_password, data.new_password
-        refused = await self._with_password(
-            throttle, me, state, lambda: profile.change_password(user, current, new, actor=change.actor)
-        )
-        if isinstance(refused, Refused):
-            return self._form(request, field, state, user, status_code=refused.status, headers=refused.headers)
+        try:
+            await self._with_password(
+                throttle, me, lambda: profile.change_password(user, current, new, actor=change.actor)
+            )
+        except RefusedError as refusal:
+            return self._form(request, field, state, user, **state.refuse(refusal))
         await end_every_session(request, me.id)
         log_in(request, user)  # this device stays signed in, under a new session id
         return self._saved(request, field, user, "Password changed. Every other device is now signed out.")
@@ -296,11 +284,10 @@ class ProfileController(Controller):
         if data is None:
             return render_form(request, *page, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         password = data.current_password
-        refused = await self._with_password(
-            throttle, me, state, lambda: profile.close_account(me.user, password, actor=actor)
-        )
-        if isinstance(refused, Refused):
-            return render_form(request, *page, state, status_code=refused.status, headers=refused.headers)
+        try:
+            await self._with_password(throttle, me, lambda: profile.close_account(me.user, password, actor=actor))
+        except RefusedError as refusal:
+            return render_form(request, *page, state, **state.refuse(refusal))
         await end_every_session(request, me.id)
         log_out(request)
         flash(request, "Your account is closed and your data erased. We sent a confirmation by e-mail.", "ok")

@@ -6,7 +6,7 @@ work and writes its audit events in the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,31 +21,34 @@ from smartscheduling.accounts.services import Links, UserService
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.config import Settings
-from smartscheduling.consent.models import ConsentRecord
-from smartscheduling.consent.services import ConsentService
 from smartscheduling.db import utcnow
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Holding, Registry
 from smartscheduling.personal_data.erasure import erase_person
 from smartscheduling.personal_data.export import export_archive
-from smartscheduling.policies.models import PolicyAcknowledgement
-from smartscheduling.policies.text import US_TRANSFER_NOTICE_VERSION
+from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.security.passwords import PasswordHasher
 
 CHANGE_EMAIL_LIFETIME = timedelta(hours=24)
 SIGN_IN_ACTIONS = ("auth.login", "auth.login_failed", "auth.login_refused", "auth.logout")
 
 
-class StaleProfileError(Exception):
+class StaleProfileError(RefusedError):
     """The profile changed since the form was opened; ``current`` is how it is now."""
 
+    kind = Refusal.CONFLICT
+    sentence = "Your profile was changed elsewhere after you opened this form (on another device?)."
+
     def __init__(self, current: User) -> None:
-        super().__init__("the profile changed since the form was opened")
+        super().__init__()
         self.current = current
 
 
-class WrongPasswordError(Exception):
+class WrongPasswordError(RefusedError):
     """The current password given to confirm a change did not match."""
+
+    field = "current_password"
+    sentence = "That is not your current password."
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,19 +71,36 @@ class Dashboard:
     user: User
     holdings: Sequence[HoldingSummary]
     sign_ins: Sequence[AuditEvent]
-    acknowledgements: Sequence[PolicyAcknowledgement]
-    cookie_consents: Sequence[ConsentRecord]
+    acknowledgements: Sequence[Any]
+    cookie_consents: Sequence[Any]
     access_log: Sequence[AccessEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileHooks:
+    """What the profile shows or writes that other features keep, each called with the
+    request's session; wired at the top (``app.py``), as features do not import each other."""
+
+    #: Record that the person confirmed the U.S. storage notice, in the caller's unit of work.
+    acknowledge_us_transfer: Callable[[AsyncSession, uuid.UUID], None]
+    has_acknowledged_us_transfer: Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
+    #: The policy versions and notices the person acknowledged, newest first.
+    acknowledgements: Callable[[AsyncSession, uuid.UUID], Awaitable[Sequence[Any]]]
+    #: The person's cookie-consent decisions, newest first.
+    cookie_consents: Callable[[AsyncSession, uuid.UUID], Awaitable[Sequence[Any]]]
 
 
 class ProfileService:
     """The signed-in person's own record. Methods take their row as identity loaded it in
     this request's session (``viewer.user``): nothing reads it again."""
 
-    def __init__(self, session: AsyncSession, settings: Settings, hasher: PasswordHasher, registry: Registry) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: Settings, hasher: PasswordHasher, registry: Registry, hooks: ProfileHooks
+    ) -> None:
         self.session = session
         self.hasher = hasher
         self.registry = registry
+        self.hooks = hooks
         self.users = UserService(session=session)
         self.links = Links(session, settings)
 
@@ -111,11 +131,7 @@ class ProfileService:
         for column, value in changes.items():
             setattr(user, column, value)
         if acknowledge_us_transfer:
-            self.session.add(
-                PolicyAcknowledgement(
-                    user_id=user.id, document="us_transfer", version=US_TRANSFER_NOTICE_VERSION, context="profile"
-                )
-            )
+            self.hooks.acknowledge_us_transfer(self.session, user.id)
         # Which fields changed and by whom — never their old or new values.
         record(self.session, "profile.updated", actor=actor, subject_id=user.id, fields=sorted(changes))
         try:
@@ -142,12 +158,7 @@ class ProfileService:
         return export_archive(engine, self.registry, user.id, user.name)
 
     async def has_acknowledged_us_transfer(self, user_id: uuid.UUID) -> bool:
-        found = await self.session.scalar(
-            select(func.count())
-            .select_from(PolicyAcknowledgement)
-            .where(PolicyAcknowledgement.user_id == user_id, PolicyAcknowledgement.document == "us_transfer")
-        )
-        return bool(found)
+        return await self.hooks.has_acknowledged_us_transfer(self.session, user_id)
 
     # --- e-mail address ---------------------------------------------------------------
 
@@ -281,11 +292,6 @@ class ProfileService:
             .order_by(AuditEvent.occurred_at.desc())
             .limit(20)
         )
-        acknowledgements = await self.session.scalars(
-            select(PolicyAcknowledgement)
-            .where(PolicyAcknowledgement.user_id == user_id)
-            .order_by(PolicyAcknowledgement.acknowledged_at.desc())
-        )
         actor = aliased(User)
         access = await self.session.execute(
             select(AuditEvent.occurred_at, AuditEvent.action, AuditEvent.details, actor.name, actor.role)
@@ -298,8 +304,8 @@ class ProfileService:
             user=user,
             holdings=summaries,
             sign_ins=list(sign_ins),
-            acknowledgements=list(acknowledgements),
-            cookie_consents=await ConsentService(self.session).history(consent_id=None, user_id=user_id),
+            acknowledgements=await self.hooks.acknowledgements(self.session, user_id),
+            cookie_consents=await self.hooks.cookie_consents(self.session, user_id),
             access_log=[
                 AccessEntry(occurred_at, action, details, name, Role(role))
                 for occurred_at, action, details, name, role in access

@@ -20,6 +20,7 @@ from sqlalchemy import case
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartscheduling.db import upsert_insert, utcnow
+from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.security.models import ThrottleCounter
 
 
@@ -39,6 +40,21 @@ class Decision:
     @property
     def retry_after_minutes(self) -> int:
         return max(1, math.ceil(self.retry_after_seconds / 60))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+class TooManyAttemptsError(RefusedError):
+    """A limit was reached: ``what`` were too many; try again after the window."""
+
+    kind = Refusal.TOO_MANY
+
+    def __init__(self, what: str, decision: Decision) -> None:
+        wait = plural(decision.retry_after_minutes, "minute")
+        super().__init__(f"Too many {what}. Please wait {wait} and try again.")
+        self.retry_after_seconds = decision.retry_after_seconds
 
 
 class CounterBackend(Protocol):

@@ -19,11 +19,18 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import (
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.web.csrf import ensure_token
 from smartscheduling.web.http import back_to
 from smartscheduling.web.requestlog import request_id_of
@@ -46,8 +53,20 @@ TITLES: Mapping[int, tuple[str, str]] = {
 CSRF_MESSAGE = (
     "This form has expired or was sent from another site. Reload the page and try again; nothing was changed."
 )
+#: The one mapping of the domain's refusals to HTTP.
+REFUSAL_STATUS: Mapping[Refusal, int] = {
+    Refusal.INVALID: HTTP_422_UNPROCESSABLE_ENTITY,
+    Refusal.CONFLICT: HTTP_409_CONFLICT,
+    Refusal.TOO_MANY: HTTP_429_TOO_MANY_REQUESTS,
+}
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
 RETRY_AFTER_SECONDS = "30"
+
+
+def refusal_answer(error: RefusedError) -> dict[str, Any]:
+    """The status and headers a refusal is answered with (``**`` into a template response)."""
+    headers = {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds is not None else None
+    return {"status_code": REFUSAL_STATUS[error.kind], "headers": headers}
 
 
 def error_response(
@@ -107,6 +126,11 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return error_response(request, exc.status_code, message=message, detail=detail, headers=exc.headers)
 
 
+def _refused(request: Request[Any, Any, Any], error: RefusedError) -> Response[Any]:
+    """A refusal no form showed: the error page (or alert), with the refusal's sentence."""
+    return error_response(request, message=str(error), **refusal_answer(error))
+
+
 def _not_signed_in(request: Request[Any, Any, Any], _: NotAuthorizedException) -> Response[Any]:
     """Signed out (or the session ended): to the login page, then back where they were."""
     if request.method == "GET" and request.headers.get("hx-request") != "true":
@@ -159,6 +183,7 @@ def exception_handlers() -> ExceptionHandlersMap:
     handlers: ExceptionHandlersMap = {
         HTTPException: _http_exception,
         NotAuthorizedException: _not_signed_in,
+        RefusedError: _refused,
         Exception: _unhandled,
     }
     for exc_type in DATABASE_UNAVAILABLE:

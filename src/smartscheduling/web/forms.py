@@ -29,6 +29,9 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 import msgspec
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 
+from smartscheduling.refusals import RefusedError
+from smartscheduling.web.errors import refusal_answer
+
 S = TypeVar("S", bound=msgspec.Struct)
 #: Upper bound on a submitted value, unless its field allows more (``max_length``).
 MAX_FIELD_BYTES = 10_000
@@ -70,6 +73,12 @@ class FormState:
 
     def checked(self, name: str) -> bool:
         return self.values.get(name, "") in ("true", "on", "1", "yes")
+
+    def refuse(self, error: RefusedError) -> dict[str, Any]:
+        """Show a refusal's sentences next to their fields; the status and headers to
+        answer with (``**`` into the form's response)."""
+        self.errors.update(error.problems)
+        return refusal_answer(error)
 
     @property
     def first_error_field(self) -> str | None:
