@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,21 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from advanced_alchemy.types import GUID
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import JSON, Enum, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from smartscheduling.config import MIGRATIONS_DIR, Settings
 
 __all__ = (
     "MIGRATION_OPTIONS",
+    "WRITES",
     "AuditedModel",
     "JsonDocument",
     "Model",
@@ -119,7 +123,58 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     return create_async_engine(url, **options)
 
 
-def create_db_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
+#: A route's ``opt``: this GET writes (an audit event of what staff read, say), so it runs
+#: in a transaction like every POST. Without it a GET reads outside one (see below).
+WRITES = {"writes": True}
+READS_ONLY = "reads_only"
+
+
+class ReadOnlyRequestError(RuntimeError):
+    """A GET without ``opt=WRITES`` tried to write: it reads on an autocommit connection."""
+
+
+def reads_only(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return scope["method"] in {"GET", "HEAD"} and not (handler is not None and handler.opt.get("writes"))
+
+
+@dataclass
+class RequestDatabaseConfig(SQLAlchemyAsyncConfig):
+    """advanced-alchemy's config, with one difference: the session of a GET or HEAD (unless
+    its route says ``opt=WRITES``) reads on an ``AUTOCOMMIT`` connection of the same pool,
+    so a page costs its queries and no ``BEGIN``/``ROLLBACK`` round trips (each query sees
+    the data as it is when it runs, as in Django). Such a session refuses to write
+    (:class:`ReadOnlyRequestError`): a GET that must write says so, and gets a transaction."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.reading_engine = self.get_engine().execution_options(isolation_level="AUTOCOMMIT")
+
+    def provide_session(self, state: State, scope: Scope) -> AsyncSession:
+        session = super().provide_session(state, scope)
+        if READS_ONLY not in session.info:  # new in this request
+            session.info[READS_ONLY] = reads_only(scope)
+            if session.info[READS_ONLY]:
+                session.bind = self.reading_engine
+                session.sync_session.bind = self.reading_engine.sync_engine
+        return session
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_when_reading(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READS_ONLY) and (session.new or session.deleted or session.dirty):
+        msg = "this GET route writes: declare opt=WRITES on it, so it runs in a transaction"
+        raise ReadOnlyRequestError(msg)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statements_when_reading(state: ORMExecuteState) -> None:
+    if state.session.info.get(READS_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        msg = "this GET route writes: declare opt=WRITES on it, so it runs in a transaction"
+        raise ReadOnlyRequestError(msg)
+
+
+def create_db_config(engine: AsyncEngine) -> RequestDatabaseConfig:
     """The advanced-alchemy plugin config: a request-scoped ``db_session`` dependency.
 
     The before-send handler only closes the session. Services commit their own unit
@@ -127,7 +182,7 @@ def create_db_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
     after the response status was already chosen (advanced-alchemy's autocommit
     handler logs commit failures at debug level and answers with success).
     """
-    return SQLAlchemyAsyncConfig(
+    return RequestDatabaseConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         set_default_exception_handler=False,

@@ -341,6 +341,18 @@ async def test_the_notices_are_looked_up_only_for_full_pages(
         assert len([s for s in sent if "policy_acknowledgement" in s]) == 1
 
 
+async def test_no_notice_query_for_someone_who_joined_after_every_significant_change(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    await publish(db_engine, PolicyKind.PRIVACY, EDITED, significant=True)
+    member = await make_user()
+    await sign_in(client, member.email)
+    with statements() as sent:
+        page = await client.get("/profile")
+    assert page.status_code == 200
+    assert not [s for s in sent if "policy_acknowledgement" in s], "looked up notices that cannot be due"
+
+
 async def test_no_notice_for_a_minor_change_or_for_someone_who_joined_after_it(
     client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
 ) -> None:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -123,24 +123,37 @@ class LatestVersions:
         self.engine = engine
         self.ttl = ttl
         self._numbers: dict[PolicyKind, int] = {}
+        self._significant_at: datetime.datetime | None = None
         self._read_at = -float("inf")
         self._versions: dict[tuple[PolicyKind, int], PolicyVersion] = {}
 
     def forget(self) -> None:
         self._read_at = -float("inf")
 
+    async def _refresh(self) -> None:
+        if time.monotonic() - self._read_at <= self.ttl:
+            return
+        significant_at = func.max(case((PolicyVersion.significant.is_(True), PolicyVersion.published_at)))
+        statement = select(PolicyVersion.kind, func.max(PolicyVersion.number), significant_at).where(is_published())
+        try:
+            async with self.engine.connect() as connection:
+                rows = (await connection.execute(statement.group_by(PolicyVersion.kind))).all()
+        except (SQLAlchemyError, OSError):  # keep serving what we knew (liveness must not fail)
+            logger.warning("latest policy versions unavailable: database unreachable")
+        else:
+            self._numbers = {PolicyKind(kind): number for kind, number, _ in rows}
+            self._significant_at = max((at for _, _, at in rows if at is not None), default=None)
+        self._read_at = time.monotonic()
+
     async def number(self, kind: PolicyKind) -> int:
-        if time.monotonic() - self._read_at > self.ttl:
-            statement = select(PolicyVersion.kind, func.max(PolicyVersion.number)).where(is_published())
-            try:
-                async with self.engine.connect() as connection:
-                    rows = (await connection.execute(statement.group_by(PolicyVersion.kind))).all()
-            except (SQLAlchemyError, OSError):  # keep serving what we knew (liveness must not fail)
-                logger.warning("latest policy versions unavailable: database unreachable")
-            else:
-                self._numbers = {PolicyKind(kind): number for kind, number in rows}
-            self._read_at = time.monotonic()
+        await self._refresh()
         return self._numbers.get(kind, 0)
+
+    async def significant_since(self, moment: datetime.datetime) -> bool:
+        """Whether any significant version was published after ``moment``: if not, nobody
+        who joined then can have a notice due, and no query needs to ask."""
+        await self._refresh()
+        return self._significant_at is not None and self._significant_at > moment
 
     async def published(self, kind: PolicyKind, number: int) -> PolicyVersion | None:
         """Version ``number`` of ``kind`` if published: read once, then served from memory

@@ -25,10 +25,11 @@ def load_notices(db_config: SQLAlchemyAsyncConfig) -> Callable[[Request[Any, Any
         viewer = current_user(request)
         if viewer is None or request.method != "GET" or request.headers.get("hx-request") == "true":
             return
+        joined = viewer.user.created_at
+        if not await request.app.state.latest_versions.significant_since(joined):
+            return  # nothing significant was published since they joined: no notice can be due
         db = db_config.provide_session(request.app.state, request.scope)
-        request.scope.setdefault("state", {})[_NOTICES] = await PolicyService(db).pending_notices(
-            viewer.id, viewer.user.created_at
-        )
+        request.scope.setdefault("state", {})[_NOTICES] = await PolicyService(db).pending_notices(viewer.id, joined)
 
     return before_request
 

@@ -35,7 +35,8 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 _ROTATE = "session_rotate"
 _LOADED = "session_loaded"
@@ -180,16 +181,20 @@ class SessionStore(SQLAlchemyStore):
     stock ``get`` wraps it in ``BEGIN``/``COMMIT``). Writes, rare (a change, or the idle
     window sliding once a minute), stay as they are."""
 
+    _reading: Select[tuple[bytes]] | None = None
+    _reader: AsyncEngine | None = None
+
     async def get(self, key: str, renew_for: int | datetime.timedelta | None = None) -> bytes | None:
         if renew_for is not None:
             return await super().get(key, renew_for)
-        model = self._model
-        statement = select(model.value).where(
-            model.key == key,
-            model.namespace == self.namespace,
-            model.expires_at.is_(None) | (model.expires_at > datetime.datetime.now(datetime.UTC)),
-        )
-        engine = self._config.get_engine()
-        async with engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return (await autocommit.execute(statement)).scalar_one_or_none()
+        if self._reading is None:  # built once: building it cost more than the read itself
+            model = self._model
+            self._reading = select(model.value).where(
+                model.key == bindparam("key"),
+                model.namespace == self.namespace,
+                model.expires_at.is_(None) | (model.expires_at > bindparam("now")),
+            )
+            self._reader = self._config.get_engine().execution_options(isolation_level="AUTOCOMMIT")
+        async with self._reader.connect() as connection:  # type: ignore[union-attr]
+            found = await connection.execute(self._reading, {"key": key, "now": datetime.datetime.now(datetime.UTC)})
+            return found.scalar_one_or_none()
