@@ -264,6 +264,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "csrf": csrf,
                 "latest_versions": latest_versions,
+                "policy_articles": {},  # policies.controllers.article: rendered published versions
                 "hasher": PasswordHasher(settings.password_iterations, settings.password_hash_concurrency),
             }
         ),

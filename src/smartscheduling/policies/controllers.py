@@ -7,16 +7,17 @@ each ``/history``, ``/v/<n>`` and ``/diff?from=<a>&to=<b>``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Response, Router, get, post
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import PathParameter, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
+from markupsafe import Markup
 
 from smartscheduling.accounts.guards import anyone, requires_login
 from smartscheduling.accounts.identity import ViewerDep
@@ -31,6 +32,8 @@ Kind = NamedDependency[PolicyKind]
 Versions = NamedDependency[LatestVersions]
 #: A bound on version numbers in URLs, well inside what the column holds.
 MAX_VERSION = 1_000_000
+#: Rendered articles kept per process (a few per kind in practice; the bound is a safeguard).
+MAX_CACHED_ARTICLES = 256
 
 
 async def published(versions: LatestVersions, kind: PolicyKind, number: int) -> PolicyVersion:
@@ -40,17 +43,37 @@ async def published(versions: LatestVersions, kind: PolicyKind, number: int) -> 
     return version
 
 
-def version_page(version: PolicyVersion, latest: PolicyVersion, state: State) -> Template:
-    return Template(
-        template_name="policies/document.html",
-        context={
-            "kind": version.kind,
-            "version": version,
-            "latest": latest,
-            "document": parse_cached(version.text),
-            "data_location": state.settings.data_location,
-        },
-    )
+def article(request: Request[Any, Any, Any], version: PolicyVersion, latest: PolicyVersion) -> Markup:
+    """The version's article, rendered once per process (and per latest version, which its
+    "earlier version" alert names): published versions never change."""
+    articles: dict[tuple[uuid.UUID, int], Markup] = request.app.state.policy_articles
+    found = articles.get((version.id, latest.number))
+    if found is None:
+        template = request.app.template_engine.get_template("policies/partials/_document.html")  # type: ignore[union-attr]
+        found = Markup(  # noqa: S704 (rendered by the autoescaping environment)
+            template.render(
+                request=request,
+                kind=version.kind,
+                version=version,
+                latest=latest,
+                document=parse_cached(version.text),
+                data_location=request.app.state.settings.data_location,
+            )
+        )
+        if len(articles) >= MAX_CACHED_ARTICLES:
+            articles.clear()
+        articles[version.id, latest.number] = found
+    return found
+
+
+def version_page(request: Request[Any, Any, Any], version: PolicyVersion, latest: PolicyVersion) -> Template:
+    context = {
+        "version": version,
+        "latest": latest,
+        "document": parse_cached(version.text),
+        "article": article(request, version, latest),
+    }
+    return Template(template_name="policies/document.html", context=context)
 
 
 class PublishedPolicyController(Controller):
@@ -65,15 +88,19 @@ class PublishedPolicyController(Controller):
         return latest
 
     @get("/")
-    async def latest(self, kind: Kind, versions: Versions, state: State) -> Template:
+    async def latest(self, request: Request[Any, Any, Any], kind: Kind, versions: Versions) -> Template:
         latest = await self._latest(versions, kind)
-        return version_page(latest, latest, state)
+        return version_page(request, latest, latest)
 
     @get("/v/{number:int}")
     async def version(
-        self, kind: Kind, number: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)], versions: Versions, state: State
+        self,
+        request: Request[Any, Any, Any],
+        kind: Kind,
+        number: Annotated[int, PathParameter(ge=1, le=MAX_VERSION)],
+        versions: Versions,
     ) -> Template:
-        return version_page(await published(versions, kind, number), await self._latest(versions, kind), state)
+        return version_page(request, await published(versions, kind, number), await self._latest(versions, kind))
 
     @get("/history")
     async def history(self, kind: Kind, policies: Policies) -> Template:
