@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.accounts.seed import DEMO_USERS
 from smartscheduling.mail.outbox import enqueue
+from smartscheduling.scheduling.models import Business
 from smartscheduling.security.passwords import PasswordHasher
 from tests.helpers import run_command
 from tests.mailbox import Mailbox
@@ -61,6 +62,15 @@ async def test_seed_demo_creates_one_user_of_each_role(db_url: str, db_engine: A
         assert f"{email:<22} {password}" in result.stdout
         user = next(u for u in created if u.email == email)
         assert PasswordHasher().verify_sync(password, user.password_hash), role
+
+
+async def test_seed_demo_sets_up_the_demo_business(db_url: str, db_engine: AsyncEngine, tmp_path: Path) -> None:
+    result = await run_command(CLI, "seed-demo", env=cli_env(db_url, tmp_path))
+    assert result.returncode == 0, result.stderr
+    async with AsyncSession(db_engine) as session:
+        business = await session.get(Business, 1)
+    assert business is not None
+    assert (business.name, business.time_zone, business.country) == ("Studio Lumen (demo)", "Europe/Berlin", "DE")
 
 
 async def test_seed_demo_is_refused_in_production(db_url: str, tmp_path: Path) -> None:

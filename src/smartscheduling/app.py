@@ -54,6 +54,8 @@ from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileHooks, ProfileService
 from smartscheduling.registry import REGISTRY
+from smartscheduling.scheduling.controllers import BusinessSettingsController
+from smartscheduling.scheduling.services import BusinessService
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -154,6 +156,10 @@ async def provide_processors(db_session: NamedDependency[AsyncSession]) -> Proce
     return ProcessorService(session=db_session)
 
 
+async def provide_businesses(db_session: NamedDependency[AsyncSession]) -> BusinessService:
+    return BusinessService(session=db_session)
+
+
 async def provide_page_views(db_session: NamedDependency[AsyncSession]) -> PageViewService:
     return PageViewService(db_session)
 
@@ -212,6 +218,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CampaignController,
             ProcessorRegisterController,
             ProcessorAdminController,
+            BusinessSettingsController,
             SignupController,
             VerifyEmailController,
             AuthController,
@@ -243,6 +250,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "profile": Provide(provide_profile),
             "consent_service": Provide(provide_consent),
             "page_views": Provide(provide_page_views),
+            "businesses": Provide(provide_businesses),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),

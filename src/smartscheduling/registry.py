@@ -27,6 +27,7 @@ NOT_PERSONAL: Mapping[str, str] = {
         "the e-mails themselves are in the outbox"
     ),
     "processor": "the companies that process data for us, published in the processor register",
+    "business": "the business's own name, contact details and booking rules (no client, no staff member)",
 }
 
 REGISTRY = Registry(holdings=(*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES), not_personal=NOT_PERSONAL)

@@ -16,9 +16,10 @@ from smartscheduling.accounts.seed import DEMO_USERS, credentials, seed_demo_use
 from smartscheduling.config import Settings
 from smartscheduling.db import metadata
 from smartscheduling.processors.seed import seed_demo_processors
+from smartscheduling.scheduling.seed import seed_demo_business
 
 Seeder = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
-SEEDERS: list[Seeder] = [seed_demo_users, seed_demo_processors]
+SEEDERS: list[Seeder] = [seed_demo_users, seed_demo_processors, seed_demo_business]
 #: Filled by the migrations themselves (the shipped policies): not a sign of use.
 MIGRATION_DATA = frozenset({"policy_version"})
 

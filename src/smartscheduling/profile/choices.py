@@ -1,11 +1,6 @@
-"""The lists people choose from in their profile: time zones and languages."""
+"""The languages people choose from in their profile (time zones: ``web/choices.py``)."""
 
 from __future__ import annotations
-
-import zoneinfo
-from functools import lru_cache
-
-REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
 #: ISO 639-1 code → the language's own name. Communication preference: the business
 #: writes to you in it where it can; the site itself is in English.
@@ -44,19 +39,3 @@ LANGUAGES: dict[str, str] = {
     "vi": "Tiếng Việt (Vietnamese)",
     "zh": "中文 (Chinese)",
 }
-
-
-@lru_cache(maxsize=1)
-def time_zones() -> dict[str, list[str]]:
-    """Canonical IANA zones grouped by region (``Europe/Paris``…), plus ``UTC``."""
-    grouped: dict[str, list[str]] = {region: [] for region in REGIONS}
-    for name in sorted(zoneinfo.available_timezones()):
-        region = name.split("/", 1)[0]
-        if region in grouped and "/" in name:
-            grouped[region].append(name)
-    return {"": ["UTC"], **{region: zones for region, zones in grouped.items() if zones}}
-
-
-@lru_cache(maxsize=1)
-def time_zone_names() -> frozenset[str]:
-    return frozenset(zone for zones in time_zones().values() for zone in zones)

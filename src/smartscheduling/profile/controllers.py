@@ -32,13 +32,14 @@ from smartscheduling.accounts.identity import Viewer, ViewerDep, VisitorDep, end
 from smartscheduling.accounts.models import TokenPurpose, User
 from smartscheduling.audit.service import Actor, ActorDep, describe
 from smartscheduling.personal_data import Erasure
-from smartscheduling.profile.choices import LANGUAGES, time_zones
+from smartscheduling.profile.choices import LANGUAGES
 from smartscheduling.profile.fields import COMMUNICATION, FIELDS, Invalid, ProfileField, needs_transfer_ack
 from smartscheduling.profile.schemas import CloseAccountForm, EmailChangeForm, PasswordChangeForm
 from smartscheduling.profile.services import ProfileService, StaleProfileError
 from smartscheduling.refusals import FORM, RefusedError
 from smartscheduling.security.passwords import password_problem
 from smartscheduling.security.throttle import Limit, Throttle, TooManyAttemptsError
+from smartscheduling.web.choices import time_zones
 from smartscheduling.web.forms import FormState, parse_form, render_form
 from smartscheduling.web.http import flash_at, redirect
 

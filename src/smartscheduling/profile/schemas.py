@@ -10,8 +10,9 @@ import phonenumbers
 from msgspec import Meta
 
 from smartscheduling.accounts.schemas import Country, Email, NewPassword, check_date_of_birth
-from smartscheduling.profile.choices import LANGUAGES, time_zone_names
+from smartscheduling.profile.choices import LANGUAGES
 from smartscheduling.security.passwords import MAX_LENGTH
+from smartscheduling.web.choices import check_time_zone
 
 Version = Annotated[int, Meta(ge=1, title="Version", extra={"message": "This form is out of date: reload the page."})]
 CurrentPassword = Annotated[
@@ -22,13 +23,6 @@ CurrentPassword = Annotated[
         extra={"secret": True, "required": "Enter your current password to confirm it is you."},
     ),
 ]
-
-
-def check_time_zone(value: str) -> str:
-    if value not in time_zone_names():
-        msg = "Choose a time zone from the list."
-        raise ValueError(msg)
-    return value
 
 
 def check_language(value: str) -> str:

@@ -1,0 +1,56 @@
+"""The business the deployment serves (one per deployment) and its booking rules."""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartscheduling.config import SITE_NAME
+from smartscheduling.db import NaturalKeyModel, utcnow
+
+#: The one row's key: a deployment serves one business.
+THE_BUSINESS = 1
+
+
+class Business(NaturalKeyModel):
+    """Name, time zone, where it is (its public holidays) and the rules every booking
+    follows. Admins edit it at ``/staff/settings``; every change is audited."""
+
+    __tablename__ = "business"
+    __table_args__ = (
+        CheckConstraint(f"id = {THE_BUSINESS}", name="one_row"),
+        CheckConstraint("slot_step_minutes BETWEEN 5 AND 60", name="slot_step"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=THE_BUSINESS)
+    name: Mapped[str] = mapped_column(String(120))
+    #: IANA name: wall-clock rules (hours, closed days, the slot grid) are in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64))
+    #: ISO 3166 code and subdivision: which public holidays close the business.
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    subdivision: Mapped[str | None] = mapped_column(String(10), default=None)
+    slot_step_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    notice_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    #: Clients cancel or reschedule online until this many hours before the appointment.
+    cutoff_hours: Mapped[int] = mapped_column(Integer, default=24)
+    reminder_hours: Mapped[int] = mapped_column(Integer, default=24)
+    #: ISO 4217 code of the prices.
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    #: How clients reach the business (shown where a change is no longer possible online).
+    phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declaration style)
+
+    @classmethod
+    def defaults(cls) -> Business:
+        """The business before an administrator first saves its settings (not stored)."""
+        return cls(
+            id=THE_BUSINESS, name=SITE_NAME, time_zone="UTC", slot_step_minutes=15, notice_minutes=120,
+            horizon_days=60, cutoff_hours=24, reminder_hours=24, currency="EUR", version=1,
+        )  # fmt: skip

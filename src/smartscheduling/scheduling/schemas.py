@@ -1,0 +1,80 @@
+"""Form input of the scheduling pages."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated, Any
+
+import holidays
+import msgspec
+from msgspec import Meta
+
+from smartscheduling.accounts.countries import country_codes
+from smartscheduling.accounts.schemas import Email
+from smartscheduling.web.choices import check_time_zone
+
+#: Currencies a business is likely to price in (ISO 4217); the list is what the form offers.
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY", "INR")
+
+
+@lru_cache(maxsize=1)
+def subdivisions() -> dict[str, tuple[str, ...]]:
+    """Country → the subdivision codes with their own public holidays (``holidays``)."""
+    return {
+        country: tuple(code for code in codes if re.fullmatch(r"[A-Z0-9-]{1,10}", code))
+        for country, codes in holidays.list_supported_countries().items()
+    }
+
+
+def check_business_country(value: str) -> str:
+    code = value.upper()
+    if code not in country_codes():
+        msg = "Choose the country the business is in from the list."
+        raise ValueError(msg)
+    return code
+
+
+def check_currency(value: str) -> str:
+    code = value.upper()
+    if code not in CURRENCIES:
+        msg = "Choose a currency from the list."
+        raise ValueError(msg)
+    return code
+
+
+def _number(title: str, low: int, high: int, unit: str) -> Meta:
+    """A whole number in a range; out of it, or not a number: one sentence that says which."""
+    return Meta(title=title, ge=low, le=high, extra={"message": f"Enter {title.lower()} in {unit}, {low} to {high}."})
+
+
+class BusinessForm(msgspec.Struct, kw_only=True):
+    version: Annotated[int, Meta(ge=1, extra={"message": "This form is out of date: reload the page."})]
+    name: Annotated[str, Meta(title="Name", max_length=120)]
+    time_zone: Annotated[str, Meta(title="Time zone", max_length=64, extra={"clean": check_time_zone})]
+    country: Annotated[str, Meta(title="Country", max_length=2, extra={"clean": check_business_country})] | None = None
+    subdivision: Annotated[str, Meta(title="Region", max_length=10)] | None = None
+    slot_step_minutes: Annotated[int, _number("Time between start times", 5, 60, "minutes")]
+    notice_minutes: Annotated[int, _number("Minimum notice", 0, 10080, "minutes")]
+    horizon_days: Annotated[int, _number("Booking horizon", 1, 365, "days")]
+    cutoff_hours: Annotated[int, _number("Cancellation cut-off", 0, 336, "hours")]
+    reminder_hours: Annotated[int, _number("Reminder", 1, 336, "hours")]
+    currency: Annotated[str, Meta(title="Currency", max_length=3, extra={"clean": check_currency})]
+    phone: Annotated[str, Meta(title="Phone", max_length=40)] | None = None
+    email: Email | None = None
+
+    @staticmethod
+    def check(values: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if isinstance(step := values.get("slot_step_minutes"), int) and step % 5:
+            errors["slot_step_minutes"] = "Choose a multiple of 5 minutes."
+        country, region = values.get("country"), values.get("subdivision")
+        if region:
+            region = region.upper()
+            values["subdivision"] = region
+            if country is None:
+                errors["subdivision"] = "Choose the country first: regions belong to a country."
+            elif region not in subdivisions().get(country, ()):
+                known = ", ".join(subdivisions().get(country, ())) or "none"
+                errors["subdivision"] = f"That is not a region with its own public holidays (known: {known})."
+        return errors
