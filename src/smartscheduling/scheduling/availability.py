@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import bisect
 import datetime
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 UTC = datetime.UTC
@@ -142,19 +143,23 @@ def _subtract(periods: list[Period], holes: Sequence[Period]) -> list[Period]:
 
 
 class _Busy:
-    """Occupied ranges sorted by start, for overlap checks in ``O(log n)`` plus the few
-    neighbours (appointments of one person do not overlap each other)."""
+    """A staff member's occupied time as disjoint ranges in order (overlapping or touching
+    ones merged: a start is blocked by the union exactly when it is blocked by one)."""
 
     def __init__(self, periods: Sequence[Period]) -> None:
-        self.periods = sorted(periods, key=lambda p: p.start)
-        self.starts = [p.start for p in self.periods]
-        #: The longest occupied range: how far back a range that still overlaps can start.
-        self.longest = max((p.end - p.start for p in self.periods), default=datetime.timedelta(0))
+        self.periods = _merge(periods)
+        self.ends = [p.end for p in self.periods]
 
-    def overlaps(self, wanted: Period) -> bool:
-        index = bisect.bisect_left(self.starts, wanted.end)
-        low = bisect.bisect_left(self.starts, wanted.start - self.longest)
-        return any(self.periods[i].overlaps(wanted) for i in range(low, index))
+    def free(self, offering: Offering, starts: Sequence[datetime.datetime]) -> Iterable[datetime.datetime]:
+        """Those of ``starts`` (in order) whose occupied range overlaps nothing: ``start``
+        is blocked by ``b`` when ``b.start - duration - after < start < b.end + before``."""
+        before, after = offering.buffer_before, offering.duration + offering.buffer_after
+        periods, index = self.periods, bisect.bisect_right(self.ends, starts[0] - before) if starts else 0
+        for start in starts:
+            while index < len(periods) and periods[index].end + before <= start:
+                index += 1
+            if index == len(periods) or periods[index].start - after >= start:
+                yield start
 
 
 def free_starts(
@@ -172,22 +177,28 @@ def free_starts(
     busy = _Busy(schedule.busy)
     found: list[datetime.datetime] = []
     for day in days:
+        grid = day_grid(day, step, rules.zone)
         for period in working_periods(schedule, day, rules.zone, closed):
-            for start in _grid(day, period, step, rules.zone):
-                end = start + offering.duration
-                if end > period.end or start < earliest or start >= latest:
-                    continue
-                if not busy.overlaps(offering.occupies(start)):
-                    found.append(start)
+            first = bisect.bisect_left(grid, max(period.start, earliest))
+            last = bisect.bisect_right(grid, min(period.end - offering.duration, latest - _TICK))
+            found.extend(busy.free(offering, grid[first:last]))
     return found
 
 
-def _grid(day: datetime.date, period: Period, step: int, zone: ZoneInfo) -> Iterator[datetime.datetime]:
-    """The grid's wall-clock minutes of ``day`` that really happen inside ``period``."""
+#: The smallest step of time: ``start < latest`` as ``start <= latest - _TICK``.
+_TICK = datetime.timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=4096)
+def day_grid(day: datetime.date, step: int, zone: ZoneInfo) -> list[datetime.datetime]:
+    """The instants of the grid's wall-clock minutes of ``day`` that really happen, in
+    order (worked out once per day, step and zone: every staff member shares it)."""
+    grid = []
     for minute in range(0, MINUTES_PER_DAY, step):
         instant = local_instant(day, minute, zone)
-        if period.start <= instant < period.end and exists(instant, day, minute, zone):
-            yield instant
+        if exists(instant, day, minute, zone):
+            grid.append(instant)
+    return sorted(grid)
 
 
 def anyone(
