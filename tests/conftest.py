@@ -387,6 +387,9 @@ def live_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": TEST_SECRET,
         "VAR_DIR": str(var_dir),
         "EMBEDDED_WORKER": "false",  # tests deliver the outbox themselves, deterministically
+        # Tests publish policy versions straight into the database, behind the server's
+        # back: it must not trust its copy for the usual few seconds.
+        "POLICY_CACHE_SECONDS": "0",
         **extra,
     }
 

@@ -54,8 +54,8 @@ from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileHooks, ProfileService
 from smartscheduling.registry import REGISTRY
-from smartscheduling.scheduling.controllers import BusinessSettingsController
-from smartscheduling.scheduling.services import BusinessService
+from smartscheduling.scheduling.controllers import BusinessSettingsController, OfferingAdminController
+from smartscheduling.scheduling.services import BusinessService, OfferingService
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -160,6 +160,10 @@ async def provide_businesses(db_session: NamedDependency[AsyncSession]) -> Busin
     return BusinessService(session=db_session)
 
 
+async def provide_offerings(db_session: NamedDependency[AsyncSession]) -> OfferingService:
+    return OfferingService(session=db_session)
+
+
 async def provide_page_views(db_session: NamedDependency[AsyncSession]) -> PageViewService:
     return PageViewService(db_session)
 
@@ -207,7 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     templates = template_config(
         settings, [accounts_templating.register, consent_templating.register, policies_templating.register]
     )
-    latest_versions = LatestVersions(engine)
+    latest_versions = LatestVersions(engine, ttl=settings.policy_cache_seconds)
     static_files = static_router(STATIC_DIR)
     app = Litestar(
         route_handlers=[
@@ -219,6 +223,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProcessorRegisterController,
             ProcessorAdminController,
             BusinessSettingsController,
+            OfferingAdminController,
             SignupController,
             VerifyEmailController,
             AuthController,
@@ -251,6 +256,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "consent_service": Provide(provide_consent),
             "page_views": Provide(provide_page_views),
             "businesses": Provide(provide_businesses),
+            "offerings": Provide(provide_offerings),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),

@@ -65,6 +65,9 @@ class Settings:
     data_location: str = "the United States"
     #: Users written to the outbox per step of a policy-change mailing.
     campaign_batch_size: int = 500
+    #: How stale a process's copy of the published policy versions may be: a version
+    #: published by another process shows there within this many seconds.
+    policy_cache_seconds: int = 5
     #: How long a worker holds the outbox rows it claimed; a dead worker's rows wait this long.
     outbox_lease_seconds: int = 300
     # What the HTTP server accepts (see ``web/server.py``).
@@ -153,6 +156,7 @@ class Settings:
             consent_max_age_months=_int(env, "CONSENT_MAX_AGE_MONTHS", default=12, minimum=1),
             data_location=env.get("DATA_LOCATION", "").strip() or "the United States",
             campaign_batch_size=_int(env, "CAMPAIGN_BATCH_SIZE", default=500, minimum=1),
+            policy_cache_seconds=_int(env, "POLICY_CACHE_SECONDS", default=5, minimum=0),
             outbox_lease_seconds=_int(env, "OUTBOX_LEASE_SECONDS", default=300, minimum=1),
             max_header_bytes=_int(env, "MAX_HEADER_BYTES", default=16 * 1024, minimum=1024),
             max_headers=_int(env, "MAX_HEADERS", default=100, minimum=10),

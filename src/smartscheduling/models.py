@@ -6,7 +6,7 @@ from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyVersion
 from smartscheduling.processors.models import Processor
-from smartscheduling.scheduling.models import Business
+from smartscheduling.scheduling.models import Business, Offering, OfferingStaff
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 __all__ = (
@@ -14,6 +14,8 @@ __all__ = (
     "AuditEvent",
     "Business",
     "ConsentRecord",
+    "Offering",
+    "OfferingStaff",
     "OutboxMessage",
     "PageViewCount",
     "PolicyAcknowledgement",

@@ -11,6 +11,7 @@ from smartscheduling.consent.personal_data import HOLDINGS as CONSENT
 from smartscheduling.mail.personal_data import HOLDINGS as MAIL
 from smartscheduling.personal_data import Registry
 from smartscheduling.policies.personal_data import HOLDINGS as POLICIES
+from smartscheduling.scheduling.personal_data import HOLDINGS as SCHEDULING
 
 #: Tables that are no holding, each with the reason. Every table is either a holding or
 #: listed here: a new table must be decided about (the registry test enforces it).
@@ -28,6 +29,7 @@ NOT_PERSONAL: Mapping[str, str] = {
     ),
     "processor": "the companies that process data for us, published in the processor register",
     "business": "the business's own name, contact details and booking rules (no client, no staff member)",
+    "offering": "the services the business offers: names, durations, prices; who performs them is in offering_staff",
 }
 
-REGISTRY = Registry(holdings=(*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES), not_personal=NOT_PERSONAL)
+REGISTRY = Registry(holdings=(*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES, *SCHEDULING), not_personal=NOT_PERSONAL)

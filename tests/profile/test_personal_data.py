@@ -29,6 +29,7 @@ from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Erasure
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyKind, PolicyVersion
 from smartscheduling.registry import REGISTRY
+from smartscheduling.scheduling.models import Offering, OfferingStaff
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -147,6 +148,13 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
                 # Staff draft policies; here she does, so that one export covers every holding.
                 PolicyVersion(kind=PolicyKind.TERMS, text="Terms\n\nA draft of hers.", created_by_id=user.id),
             ]
+        )
+        # She performs a service too (staff hold data of their own); so does someone else.
+        cut = Offering(name="Haircut", duration_minutes=45, price_cents=3800)
+        session.add(cut)
+        await session.flush()
+        session.add_all(
+            [OfferingStaff(offering_id=cut.id, user_id=user.id), OfferingStaff(offering_id=cut.id, user_id=other.id)]
         )
         # Until staff screens exist (later issues), their access is an audit event like theirs will be.
         record(session, "client.viewed", actor=Actor(staff.id, "192.0.2.0/24"), subject_id=user.id)

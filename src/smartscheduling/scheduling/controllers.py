@@ -1,12 +1,16 @@
-"""The business settings page (``/staff/settings``, administrators)."""
+"""The business settings (``/staff/settings``) and its services (``/staff/offerings``):
+administrators only."""
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
@@ -15,14 +19,24 @@ from smartscheduling.accounts.countries import countries
 from smartscheduling.accounts.guards import requires_role
 from smartscheduling.accounts.models import Role
 from smartscheduling.audit.service import ActorDep
-from smartscheduling.scheduling.models import Business
-from smartscheduling.scheduling.schemas import CURRENCIES, BusinessForm, subdivisions
-from smartscheduling.scheduling.services import SETTINGS, BusinessService, StaleSettingsError
+from smartscheduling.refusals import RefusedError
+from smartscheduling.scheduling.models import Business, Offering
+from smartscheduling.scheduling.schemas import CURRENCIES, BusinessForm, OfferingForm, price_text, subdivisions
+from smartscheduling.scheduling.services import (
+    SETTINGS,
+    BusinessService,
+    OfferingChange,
+    OfferingService,
+    StaleOfferingError,
+    StaleSettingsError,
+    UnknownStaffError,
+)
 from smartscheduling.web.choices import time_zones
 from smartscheduling.web.forms import FormState, parse_form, render_form
 from smartscheduling.web.http import redirect
 
 Businesses = NamedDependency[BusinessService]
+Offerings = NamedDependency[OfferingService]
 PAGE = ("scheduling/settings.html", "scheduling/partials/_settings_form.html")
 
 
@@ -75,3 +89,123 @@ class BusinessSettingsController(Controller):
             return self._page(request, saved, saved_message=message)
         flash(request, message, "ok")
         return redirect(request, request.app.route_reverse("business-settings"))
+
+
+def offering_state(offering: Offering) -> FormState:
+    values = {
+        "version": str(offering.version),
+        "name": offering.name,
+        "description": offering.description,
+        "duration_minutes": str(offering.duration_minutes),
+        "price": price_text(offering.price_cents),
+        "buffer_before_minutes": str(offering.buffer_before_minutes),
+        "buffer_after_minutes": str(offering.buffer_after_minutes),
+    }
+    return FormState(values=values)
+
+
+def chosen_staff(form: Any) -> tuple[frozenset[uuid.UUID], bool]:
+    """The staff ids the form's checkboxes name, and whether every one was an id at all."""
+    chosen, valid = set(), True
+    for raw in form.getall("staff", []):
+        try:
+            chosen.add(uuid.UUID(str(raw)))
+        except ValueError:
+            valid = False
+    return frozenset(chosen), valid
+
+
+class OfferingAdminController(Controller):
+    """Administrators keep the services clients book: ``/staff/offerings``."""
+
+    path = "/staff/offerings"
+    guards = [requires_role(Role.ADMIN)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @staticmethod
+    async def _form(
+        offerings: OfferingService,
+        offering: Offering | None,
+        state: FormState,
+        staff: frozenset[uuid.UUID],
+        *,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMXTemplate:
+        context = {"offering": offering, "form": state, "staff": staff, "performers": await offerings.performers()}
+        return HTMXTemplate(
+            template_name="scheduling/offering.html", context=context, status_code=status_code, headers=headers
+        )
+
+    @staticmethod
+    async def _get(offerings: OfferingService, offering_id: uuid.UUID) -> Offering:
+        offering = await offerings.get_one_or_none(id=offering_id)
+        if offering is None:
+            raise NotFoundException("There is no such service.")
+        return offering
+
+    @get("/", name="staff-offerings")
+    async def catalogue(self, offerings: Offerings, businesses: Businesses) -> HTMXTemplate:
+        context = {"offerings": await offerings.catalogue(), "currency": (await businesses.current()).currency}
+        return HTMXTemplate(template_name="scheduling/offerings.html", context=context)
+
+    @get("/new", name="new-offering")
+    async def new(self, offerings: Offerings) -> HTMXTemplate:
+        return await self._form(offerings, None, FormState(), frozenset())
+
+    @post("/new")
+    async def create(self, request: HTMXRequest, actor: ActorDep, offerings: Offerings) -> Response[Any]:
+        form = await request.form()
+        data, state = parse_form(OfferingForm, form)
+        staff, valid = chosen_staff(form)
+        if not valid:
+            state.errors["staff"] = UnknownStaffError.sentence
+        if data is None or state.errors:
+            return await self._form(offerings, None, state, staff, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        try:
+            await offerings.add(OfferingChange(data.columns(), staff), actor=actor)
+        except RefusedError as refusal:
+            return await self._form(offerings, None, state, staff, **state.refuse(refusal))
+        flash(request, f"{data.name} added.", "ok")
+        return redirect(request, request.app.route_reverse("staff-offerings"))
+
+    @get("/{offering_id:uuid}", name="offering")
+    async def edit(self, offering_id: FromPath[uuid.UUID], offerings: Offerings) -> HTMXTemplate:
+        offering = await self._get(offerings, offering_id)
+        return await self._form(offerings, offering, offering_state(offering), await offerings.staff_of(offering.id))
+
+    @post("/{offering_id:uuid}")
+    async def save(
+        self, request: HTMXRequest, offering_id: FromPath[uuid.UUID], actor: ActorDep, offerings: Offerings
+    ) -> Response[Any]:
+        offering = await self._get(offerings, offering_id)
+        form = await request.form()
+        data, state = parse_form(OfferingForm, form)
+        staff, valid = chosen_staff(form)
+        if not valid:
+            state.errors["staff"] = UnknownStaffError.sentence
+        if data is None or state.errors:
+            return await self._form(offerings, offering, state, staff, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        try:
+            changed = await offerings.change(
+                offering, OfferingChange(data.columns(), staff), version=data.version, actor=actor
+            )
+        except StaleOfferingError as stale:
+            answer = state.refuse(stale)
+            state.values["version"] = str(stale.current.version)
+            return await self._form(offerings, stale.current, state, staff, **answer)
+        except RefusedError as refusal:
+            return await self._form(offerings, offering, state, staff, **state.refuse(refusal))
+        flash(request, f"{data.name}: {'saved' if changed else 'unchanged'}.", "ok")
+        return redirect(request, request.app.route_reverse("staff-offerings"))
+
+    @post("/{offering_id:uuid}/archive", name="archive-offering")
+    async def archive(
+        self, request: HTMXRequest, offering_id: FromPath[uuid.UUID], actor: ActorDep, offerings: Offerings
+    ) -> Response[Any]:
+        offering = await self._get(offerings, offering_id)
+        archived = (await request.form()).get("archived") != "false"
+        await offerings.archive(offering, archived=archived, actor=actor)
+        message = "is archived: no longer offered for booking." if archived else "is offered for booking again."
+        flash(request, f"{offering.name} {message}", "ok")
+        return redirect(request, request.app.route_reverse("staff-offerings"))

@@ -1,14 +1,16 @@
-"""The business the deployment serves (one per deployment) and its booking rules."""
+"""The business the deployment serves (one per deployment), its booking rules, and the
+services it offers ("offerings": the code's own layer is called services)."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.config import SITE_NAME
-from smartscheduling.db import NaturalKeyModel, utcnow
+from smartscheduling.db import AuditedModel, NaturalKeyModel, utcnow
 
 #: The one row's key: a deployment serves one business.
 THE_BUSINESS = 1
@@ -54,3 +56,40 @@ class Business(NaturalKeyModel):
             id=THE_BUSINESS, name=SITE_NAME, time_zone="UTC", slot_step_minutes=15, notice_minutes=120,
             horizon_days=60, cutoff_hours=24, reminder_hours=24, currency="EUR", version=1,
         )  # fmt: skip
+
+
+class Offering(AuditedModel):
+    """What a client books: how long it takes, what it costs, the time kept free around it
+    and who performs it. Archived, never deleted: appointments will point to it."""
+
+    __tablename__ = "offering"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration"),
+        CheckConstraint("price_cents >= 0", name="price"),
+        CheckConstraint("buffer_before_minutes BETWEEN 0 AND 120 AND buffer_after_minutes BETWEEN 0 AND 120",
+                        name="buffers"),
+    )  # fmt: skip
+
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    #: In the business's currency's smallest unit (cents): prices add up exactly.
+    price_cents: Mapped[int] = mapped_column(Integer)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when archived: no longer offered for booking, kept for the appointments it has.
+    archived_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declaration style)
+
+
+class OfferingStaff(NaturalKeyModel):
+    """Which staff member performs which offering."""
+
+    __tablename__ = "offering_staff"
+
+    offering_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offering.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

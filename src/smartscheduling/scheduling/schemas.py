@@ -78,3 +78,48 @@ class BusinessForm(msgspec.Struct, kw_only=True):
                 known = ", ".join(subdivisions().get(country, ())) or "none"
                 errors["subdivision"] = f"That is not a region with its own public holidays (known: {known})."
         return errors
+
+
+def price_in_cents(value: str) -> int:
+    """``25``, ``25.5``, ``25.50`` or ``25,50`` → 2550."""
+    match = re.fullmatch(r"(\d{1,6})(?:[.,](\d{1,2}))?", value.replace(" ", ""))
+    if match is None:
+        msg = "Enter the price as an amount, like 25 or 25.50."
+        raise ValueError(msg)
+    return int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
+
+
+def price_text(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def check_price(value: str) -> str:
+    """A form field's ``clean``: the price written the one way (``25.50``)."""
+    return price_text(price_in_cents(value))
+
+
+class OfferingForm(msgspec.Struct, kw_only=True):
+    version: Annotated[int, Meta(ge=1, extra={"message": "This form is out of date: reload the page."})] = 1
+    name: Annotated[str, Meta(title="Name", max_length=120)]
+    description: Annotated[str, Meta(title="Description", max_length=1000, extra={"multiline": True})] = ""
+    duration_minutes: Annotated[int, _number("Duration", 5, 480, "minutes")]
+    price: Annotated[str, Meta(title="Price", max_length=12, extra={"clean": check_price})]
+    buffer_before_minutes: Annotated[int, _number("Time kept free before", 0, 120, "minutes")] = 0
+    buffer_after_minutes: Annotated[int, _number("Time kept free after", 0, 120, "minutes")] = 0
+
+    @staticmethod
+    def check(values: dict[str, Any]) -> dict[str, str]:
+        if isinstance(duration := values.get("duration_minutes"), int) and duration % 5:
+            return {"duration_minutes": "Choose a multiple of 5 minutes."}
+        return {}
+
+    def columns(self) -> dict[str, Any]:
+        """The offering's columns from the form (the price already in cents)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "duration_minutes": self.duration_minutes,
+            "price_cents": price_in_cents(self.price),
+            "buffer_before_minutes": self.buffer_before_minutes,
+            "buffer_after_minutes": self.buffer_after_minutes,
+        }

@@ -1,18 +1,23 @@
-"""The scheduling rules: the business and its settings."""
+"""The scheduling rules: the business and its settings, the services it offers."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import inspect
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from smartscheduling.accounts.models import AccountStatus, Role, User
 from smartscheduling.audit.service import Actor, record
+from smartscheduling.db import utcnow
 from smartscheduling.refusals import Refusal, RefusedError
-from smartscheduling.scheduling.models import THE_BUSINESS, Business
+from smartscheduling.scheduling.models import THE_BUSINESS, Business, Offering, OfferingStaff
 
 #: What the settings form edits, in its order.
 SETTINGS = (
@@ -66,3 +71,122 @@ class BusinessService(SQLAlchemyAsyncRepositoryService[Business]):
             await session.rollback()
             raise StaleSettingsError(await self.current()) from None
         return changed
+
+
+class OfferingNameTakenError(RefusedError):
+    kind = Refusal.CONFLICT
+    field = "name"
+    sentence = "Another service already has this name (perhaps an archived one)."
+
+
+class StaleOfferingError(RefusedError):
+    kind = Refusal.CONFLICT
+    sentence = (
+        "Someone saved this service after you opened this form. What you typed is still below: "
+        "save again to replace their change, or reload the page to see it."
+    )
+
+    def __init__(self, current: Offering) -> None:
+        super().__init__()
+        self.current = current
+
+
+class UnknownStaffError(RefusedError):
+    field = "staff"
+    sentence = "Choose the staff members from the list."
+
+
+@dataclass(frozen=True, slots=True)
+class OfferingChange:
+    """What the form says an offering is (``staff``: who performs it)."""
+
+    values: dict[str, Any]
+    staff: frozenset[uuid.UUID]
+
+
+class OfferingService(SQLAlchemyAsyncRepositoryService[Offering]):
+    """The services the business offers, and who performs each. Every change is one unit
+    of work with its audit event (the fields that changed, never the values)."""
+
+    class Repo(SQLAlchemyAsyncRepository[Offering]):
+        model_type = Offering
+
+    repository_type = Repo
+
+    async def catalogue(self) -> Sequence[Offering]:
+        """Offered ones first, then the archived, each by name."""
+        return await self.get_many(order_by=[("archived_at", False), ("name", False)])
+
+    async def performers(self) -> Sequence[User]:
+        """Who can perform a service: active staff members and administrators, by name."""
+        statement = select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.status == AccountStatus.ACTIVE)
+        return (await self.repository.session.scalars(statement.order_by(User.name, User.email))).all()
+
+    async def staff_of(self, offering_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        statement = select(OfferingStaff.user_id).where(OfferingStaff.offering_id == offering_id)
+        return frozenset((await self.repository.session.scalars(statement)).all())
+
+    async def _check_staff(self, staff: frozenset[uuid.UUID]) -> None:
+        if not staff <= {user.id for user in await self.performers()}:
+            raise UnknownStaffError
+
+    async def add(self, change: OfferingChange, *, actor: Actor) -> Offering:
+        await self._check_staff(change.staff)
+        session = self.repository.session
+        offering = Offering(**change.values)
+        session.add(offering)
+        try:
+            await session.flush()
+        except IntegrityError:  # the unique name
+            await session.rollback()
+            raise OfferingNameTakenError from None
+        session.add_all(OfferingStaff(offering_id=offering.id, user_id=user_id) for user_id in change.staff)
+        record(session, "offering.created", actor=actor, offering=offering.name, staff=len(change.staff))
+        await session.commit()
+        return offering
+
+    async def change(self, offering: Offering, change: OfferingChange, *, version: int, actor: Actor) -> list[str]:
+        """Save the form if the offering is still at ``version``; which fields changed."""
+        if version != offering.version:
+            raise StaleOfferingError(offering)
+        await self._check_staff(change.staff)
+        session = self.repository.session
+        changed = [name for name, value in change.values.items() if getattr(offering, name) != value]
+        before = await self.staff_of(offering.id)
+        if change.staff != before:
+            changed.append("staff")
+        if not changed:
+            return []
+        for name, value in change.values.items():
+            setattr(offering, name, value)
+        if "staff" in changed:
+            await session.execute(
+                delete(OfferingStaff).where(
+                    OfferingStaff.offering_id == offering.id, OfferingStaff.user_id.not_in(change.staff)
+                )
+            )
+            session.add_all(
+                OfferingStaff(offering_id=offering.id, user_id=user_id) for user_id in change.staff - before
+            )
+            offering.updated_at = utcnow()  # a change of staff is a change of the offering (its version moves)
+        record(session, "offering.updated", actor=actor, offering=offering.name, fields=changed)
+        try:
+            await session.commit()
+        except StaleDataError:  # saved elsewhere between this request's read and its write
+            await session.rollback()
+            await session.refresh(offering)
+            raise StaleOfferingError(offering) from None
+        except IntegrityError:
+            await session.rollback()
+            await session.refresh(offering)
+            raise OfferingNameTakenError from None
+        return changed
+
+    async def archive(self, offering: Offering, *, archived: bool, actor: Actor) -> None:
+        """Stop offering it for booking (or offer it again); its appointments keep it."""
+        if (offering.archived_at is not None) == archived:
+            return
+        offering.archived_at = utcnow() if archived else None
+        action = "offering.archived" if archived else "offering.restored"
+        record(self.repository.session, action, actor=actor, offering=offering.name)
+        await self.repository.session.commit()
