@@ -132,6 +132,9 @@ READS_ONLY = "reads_only"
 class ReadOnlyRequestError(RuntimeError):
     """A GET without ``opt=WRITES`` tried to write: it reads on an autocommit connection."""
 
+    def __init__(self) -> None:
+        super().__init__("this GET route writes: declare opt=WRITES on it, so it runs in a transaction")
+
 
 def reads_only(scope: Scope) -> bool:
     handler = scope.get("route_handler")
@@ -163,15 +166,13 @@ class RequestDatabaseConfig(SQLAlchemyAsyncConfig):
 @event.listens_for(Session, "before_flush")
 def _refuse_flush_when_reading(session: Session, _context: Any, _instances: Any) -> None:
     if session.info.get(READS_ONLY) and (session.new or session.deleted or session.dirty):
-        msg = "this GET route writes: declare opt=WRITES on it, so it runs in a transaction"
-        raise ReadOnlyRequestError(msg)
+        raise ReadOnlyRequestError
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_statements_when_reading(state: ORMExecuteState) -> None:
     if state.session.info.get(READS_ONLY) and (state.is_insert or state.is_update or state.is_delete):
-        msg = "this GET route writes: declare opt=WRITES on it, so it runs in a transaction"
-        raise ReadOnlyRequestError(msg)
+        raise ReadOnlyRequestError
 
 
 def create_db_config(engine: AsyncEngine) -> RequestDatabaseConfig:
