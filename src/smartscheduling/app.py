@@ -35,6 +35,7 @@ from smartscheduling.accounts.identity import (
     provide_visitor,
 )
 from smartscheduling.accounts.services import AccountHooks, AccountService
+from smartscheduling.clock import Clock, system_clock
 from smartscheduling.config import STATIC_DIR, Settings, get_settings
 from smartscheduling.consent import templating as consent_templating
 from smartscheduling.consent.controllers import ConsentController, CookiesController, DisplayController, analytics
@@ -54,8 +55,12 @@ from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileHooks, ProfileService
 from smartscheduling.registry import REGISTRY
-from smartscheduling.scheduling.controllers import BusinessSettingsController, OfferingAdminController
-from smartscheduling.scheduling.services import BusinessService, OfferingService
+from smartscheduling.scheduling.controllers import (
+    BusinessSettingsController,
+    ClosedDaysController,
+    OfferingAdminController,
+)
+from smartscheduling.scheduling.services import BusinessService, ClosedDayService, OfferingService
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -164,6 +169,10 @@ async def provide_offerings(db_session: NamedDependency[AsyncSession]) -> Offeri
     return OfferingService(session=db_session)
 
 
+async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> ClosedDayService:
+    return ClosedDayService(db_session)
+
+
 async def provide_page_views(db_session: NamedDependency[AsyncSession]) -> PageViewService:
     return PageViewService(db_session)
 
@@ -199,7 +208,8 @@ async def embedded_worker(app: Litestar) -> AsyncIterator[None]:
         await task
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Litestar:
+    """The app; ``clock`` is what time-dependent rules read (tests give a fixed one)."""
     settings = settings or get_settings()
     # The app owns its engine and disposes it itself: advanced-alchemy 1.12's lifespan
     # skips dispose() for every config after the first in a process (it looks the engine
@@ -224,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProcessorAdminController,
             BusinessSettingsController,
             OfferingAdminController,
+            ClosedDaysController,
             SignupController,
             VerifyEmailController,
             AuthController,
@@ -257,6 +268,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "page_views": Provide(provide_page_views),
             "businesses": Provide(provide_businesses),
             "offerings": Provide(provide_offerings),
+            "closed_days": Provide(provide_closed_days),
+            "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),
             "throttle": Provide(lambda: throttle, sync_to_thread=False),

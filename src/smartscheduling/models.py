@@ -6,13 +6,14 @@ from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyVersion
 from smartscheduling.processors.models import Processor
-from smartscheduling.scheduling.models import Business, Offering, OfferingStaff
+from smartscheduling.scheduling.models import Business, BusinessDay, Offering, OfferingStaff
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 __all__ = (
     "AccountToken",
     "AuditEvent",
     "Business",
+    "BusinessDay",
     "ConsentRecord",
     "Offering",
     "OfferingStaff",

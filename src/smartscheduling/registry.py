@@ -29,6 +29,7 @@ NOT_PERSONAL: Mapping[str, str] = {
     ),
     "processor": "the companies that process data for us, published in the processor register",
     "business": "the business's own name, contact details and booking rules (no client, no staff member)",
+    "business_day": "the days the business opens or closes against its usual calendar, with a note for staff",
     "offering": "the services the business offers: names, durations, prices; who performs them is in offering_staff",
 }
 

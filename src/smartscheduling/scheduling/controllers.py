@@ -1,11 +1,13 @@
-"""The business settings (``/staff/settings``) and its services (``/staff/offerings``):
-administrators only."""
+"""The business settings (``/staff/settings``), its closed days (``/staff/closed-days``) and
+its services (``/staff/offerings``): administrators only."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -21,10 +23,18 @@ from smartscheduling.accounts.models import Role
 from smartscheduling.audit.service import ActorDep
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.models import Business, Offering
-from smartscheduling.scheduling.schemas import CURRENCIES, BusinessForm, OfferingForm, price_text, subdivisions
+from smartscheduling.scheduling.schemas import (
+    CURRENCIES,
+    BusinessForm,
+    ClosedDayForm,
+    OfferingForm,
+    price_text,
+    subdivisions,
+)
 from smartscheduling.scheduling.services import (
     SETTINGS,
     BusinessService,
+    ClosedDayService,
     OfferingChange,
     OfferingService,
     StaleOfferingError,
@@ -34,9 +44,12 @@ from smartscheduling.scheduling.services import (
 from smartscheduling.web.choices import time_zones
 from smartscheduling.web.forms import FormState, parse_form, render_form
 from smartscheduling.web.http import redirect
+from smartscheduling.web.templating import long_date
 
 Businesses = NamedDependency[BusinessService]
 Offerings = NamedDependency[OfferingService]
+ClosedDays = NamedDependency[ClosedDayService]
+Now = NamedDependency[datetime.datetime]
 PAGE = ("scheduling/settings.html", "scheduling/partials/_settings_form.html")
 
 
@@ -209,3 +222,58 @@ class OfferingAdminController(Controller):
         message = "is archived: no longer offered for booking." if archived else "is offered for booking again."
         flash(request, f"{offering.name} {message}", "ok")
         return redirect(request, request.app.route_reverse("staff-offerings"))
+
+
+#: How far ahead the closed-days page lists the calendar.
+CALENDAR_DAYS = 366
+
+
+class ClosedDaysController(Controller):
+    """The public holidays the business is closed on (each can be opened) and the other
+    days it closes: ``/staff/closed-days``."""
+
+    path = "/staff/closed-days"
+    guards = [requires_role(Role.ADMIN)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @staticmethod
+    async def _page(
+        businesses: BusinessService,
+        closed_days: ClosedDayService,
+        now: datetime.datetime,
+        state: FormState,
+        *,
+        status_code: int = 200,
+    ) -> HTMXTemplate:
+        business = await businesses.current()
+        today = now.astimezone(ZoneInfo(business.time_zone)).date()
+        context = {
+            "business": business,
+            "days": await closed_days.calendar(business, today, today + datetime.timedelta(days=CALENDAR_DAYS)),
+            "form": state,
+            "today": today,
+        }
+        return HTMXTemplate(template_name="scheduling/closed_days.html", context=context, status_code=status_code)
+
+    @get("/", name="closed-days")
+    async def show(self, businesses: Businesses, closed_days: ClosedDays, now: Now) -> HTMXTemplate:
+        return await self._page(businesses, closed_days, now, FormState())
+
+    @post("/")
+    async def change(
+        self, *, request: HTMXRequest, actor: ActorDep, businesses: Businesses, closed_days: ClosedDays, now: Now
+    ) -> Response[Any]:
+        data, state = parse_form(ClosedDayForm, await request.form())
+        if data is None:
+            return await self._page(businesses, closed_days, now, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        business = await businesses.current()
+        today = now.astimezone(ZoneInfo(business.time_zone)).date()
+        try:
+            await closed_days.set_closed(
+                business, data.day, closed=data.closed, note=data.note, today=today, actor=actor
+            )
+        except RefusedError as refusal:
+            answer = state.refuse(refusal)
+            return await self._page(businesses, closed_days, now, state, status_code=answer["status_code"])
+        flash(request, f"{long_date(data.day)}: {'closed' if data.closed else 'open'}.", "ok")
+        return redirect(request, request.app.route_reverse("closed-days"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.config import SITE_NAME
@@ -93,3 +93,14 @@ class OfferingStaff(NaturalKeyModel):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class BusinessDay(NaturalKeyModel):
+    """A day that differs from the default: a public holiday the business opens on
+    (``closed`` false), or another day it is closed (``closed`` true, with a note)."""
+
+    __tablename__ = "business_day"
+
+    day: Mapped[datetime.date] = mapped_column(Date, primary_key=True)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(120), default="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from functools import lru_cache
 from typing import Annotated, Any
@@ -123,3 +124,9 @@ class OfferingForm(msgspec.Struct, kw_only=True):
             "buffer_before_minutes": self.buffer_before_minutes,
             "buffer_after_minutes": self.buffer_after_minutes,
         }
+
+
+class ClosedDayForm(msgspec.Struct, kw_only=True):
+    day: Annotated[datetime.date, Meta(title="Day")]
+    closed: bool = True
+    note: Annotated[str, Meta(title="Note", max_length=120)] = ""

@@ -1,23 +1,26 @@
-"""The scheduling rules: the business and its settings, the services it offers."""
+"""The scheduling rules: the business and its settings, its closed days, the services it offers."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import holidays
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from smartscheduling.accounts.models import AccountStatus, Role, User
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.db import utcnow
 from smartscheduling.refusals import Refusal, RefusedError
-from smartscheduling.scheduling.models import THE_BUSINESS, Business, Offering, OfferingStaff
+from smartscheduling.scheduling.models import THE_BUSINESS, Business, BusinessDay, Offering, OfferingStaff
 
 #: What the settings form edits, in its order.
 SETTINGS = (
@@ -190,3 +193,84 @@ class OfferingService(SQLAlchemyAsyncRepositoryService[Offering]):
         action = "offering.archived" if archived else "offering.restored"
         record(self.repository.session, action, actor=actor, offering=offering.name)
         await self.repository.session.commit()
+
+
+class PastDayError(RefusedError):
+    field = "day"
+    sentence = "That day is over: choose today or a later day."
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """A day that is not like the others: a public holiday (``holiday`` names it), or a
+    day the business chose; ``closed`` says whether clients can book on it."""
+
+    day: datetime.date
+    holiday: str | None
+    closed: bool
+    note: str
+
+
+def public_holidays(business: Business, start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
+    """The public holidays of the business's country and region, ``start`` to ``end``."""
+    if not business.country:
+        return {}
+    try:
+        found = holidays.country_holidays(
+            business.country, subdiv=business.subdivision, years=range(start.year, end.year + 1)
+        )
+    except NotImplementedError:  # a country the holidays package does not know
+        return {}
+    return {day: str(name) for day, name in sorted(found.items()) if start <= day <= end}
+
+
+class ClosedDayService:
+    """Closed days: the public holidays (each can be opened) and the days the business
+    closes besides. Spans the business, its exceptions and the holidays package."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def calendar(self, business: Business, start: datetime.date, end: datetime.date) -> list[CalendarDay]:
+        holidays_ = public_holidays(business, start, end)
+        chosen = {
+            row.day: row
+            for row in await self.session.scalars(
+                select(BusinessDay).where(BusinessDay.day >= start, BusinessDay.day <= end)
+            )
+        }
+        days = sorted(set(holidays_) | set(chosen))
+        return [
+            CalendarDay(
+                day=day,
+                holiday=holidays_.get(day),
+                closed=chosen[day].closed if day in chosen else True,
+                note=chosen[day].note if day in chosen else "",
+            )
+            for day in days
+        ]
+
+    async def closed_between(
+        self, business: Business, start: datetime.date, end: datetime.date
+    ) -> frozenset[datetime.date]:
+        """The days nobody can book, ``start`` to ``end``: what availability is given."""
+        return frozenset(entry.day for entry in await self.calendar(business, start, end) if entry.closed)
+
+    async def set_closed(
+        self, business: Business, day: datetime.date, *, closed: bool, note: str, today: datetime.date, actor: Actor
+    ) -> None:
+        """Close the business on ``day`` or open it (a public holiday is closed unless opened)."""
+        if day < today:
+            raise PastDayError
+        is_holiday = day in public_holidays(business, day, day)
+        row = await self.session.get(BusinessDay, day)
+        if closed == is_holiday:  # back to what the calendar says: no exception to keep
+            if row is not None:
+                await self.session.delete(row)
+        elif row is None:
+            self.session.add(BusinessDay(day=day, closed=closed, note=note))
+        else:
+            row.closed, row.note = closed, note
+        action = "business.day_closed" if closed else "business.day_opened"
+        record(self.session, action, actor=actor, day=day.isoformat())
+        await self.session.commit()
