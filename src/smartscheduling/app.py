@@ -59,8 +59,9 @@ from smartscheduling.scheduling.controllers import (
     BusinessSettingsController,
     ClosedDaysController,
     OfferingAdminController,
+    ScheduleController,
 )
-from smartscheduling.scheduling.services import BusinessService, ClosedDayService, OfferingService
+from smartscheduling.scheduling.services import BusinessService, ClosedDayService, OfferingService, ScheduleService
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -173,6 +174,10 @@ async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> Clos
     return ClosedDayService(db_session)
 
 
+async def provide_schedules(db_session: NamedDependency[AsyncSession]) -> ScheduleService:
+    return ScheduleService(db_session)
+
+
 async def provide_page_views(db_session: NamedDependency[AsyncSession]) -> PageViewService:
     return PageViewService(db_session)
 
@@ -235,6 +240,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             BusinessSettingsController,
             OfferingAdminController,
             ClosedDaysController,
+            ScheduleController,
             SignupController,
             VerifyEmailController,
             AuthController,
@@ -269,6 +275,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "businesses": Provide(provide_businesses),
             "offerings": Provide(provide_offerings),
             "closed_days": Provide(provide_closed_days),
+            "schedules": Provide(provide_schedules),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),

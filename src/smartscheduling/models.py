@@ -6,7 +6,7 @@ from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyVersion
 from smartscheduling.processors.models import Processor
-from smartscheduling.scheduling.models import Business, BusinessDay, Offering, OfferingStaff
+from smartscheduling.scheduling.models import Business, BusinessDay, Offering, OfferingStaff, WorkingHours
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 __all__ = (
@@ -26,4 +26,5 @@ __all__ = (
     "StoreItem",
     "ThrottleCounter",
     "User",
+    "WorkingHours",
 )

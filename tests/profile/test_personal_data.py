@@ -29,7 +29,7 @@ from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Erasure
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyKind, PolicyVersion
 from smartscheduling.registry import REGISTRY
-from smartscheduling.scheduling.models import Offering, OfferingStaff
+from smartscheduling.scheduling.models import Offering, OfferingStaff, WorkingHours
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -154,7 +154,13 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
         session.add(cut)
         await session.flush()
         session.add_all(
-            [OfferingStaff(offering_id=cut.id, user_id=user.id), OfferingStaff(offering_id=cut.id, user_id=other.id)]
+            [OfferingStaff(offering_id=cut.id, user_id=user.id), OfferingStaff(offering_id=cut.id, user_id=other.id)],
+        )
+        session.add_all(
+            [
+                WorkingHours(user_id=user.id, weekday=0, start_minute=540, end_minute=1020),
+                WorkingHours(user_id=other.id, weekday=0, start_minute=600, end_minute=960),
+            ]
         )
         # Until staff screens exist (later issues), their access is an audit event like theirs will be.
         record(session, "client.viewed", actor=Actor(staff.id, "192.0.2.0/24"), subject_id=user.id)

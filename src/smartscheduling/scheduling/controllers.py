@@ -1,5 +1,6 @@
-"""The business settings (``/staff/settings``), its closed days (``/staff/closed-days``) and
-its services (``/staff/offerings``): administrators only."""
+"""The business settings (``/staff/settings``), its closed days (``/staff/closed-days``),
+its services (``/staff/offerings``) and its staff's weeks (``/staff/schedules``):
+administrators only."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from smartscheduling.accounts.countries import countries
 from smartscheduling.accounts.guards import requires_role
-from smartscheduling.accounts.models import Role
+from smartscheduling.accounts.models import Role, User
 from smartscheduling.audit.service import ActorDep
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.models import Business, Offering
 from smartscheduling.scheduling.schemas import (
     CURRENCIES,
+    HOURS_EXAMPLE,
+    WEEKDAYS,
     BusinessForm,
     ClosedDayForm,
     OfferingForm,
+    WeekForm,
+    hours_text,
     price_text,
     subdivisions,
 )
@@ -37,6 +42,7 @@ from smartscheduling.scheduling.services import (
     ClosedDayService,
     OfferingChange,
     OfferingService,
+    ScheduleService,
     StaleOfferingError,
     StaleSettingsError,
     UnknownStaffError,
@@ -49,6 +55,7 @@ from smartscheduling.web.templating import long_date
 Businesses = NamedDependency[BusinessService]
 Offerings = NamedDependency[OfferingService]
 ClosedDays = NamedDependency[ClosedDayService]
+Schedules = NamedDependency[ScheduleService]
 Now = NamedDependency[datetime.datetime]
 PAGE = ("scheduling/settings.html", "scheduling/partials/_settings_form.html")
 
@@ -277,3 +284,54 @@ class ClosedDaysController(Controller):
             return await self._page(businesses, closed_days, now, state, status_code=answer["status_code"])
         flash(request, f"{long_date(data.day)}: {'closed' if data.closed else 'open'}.", "ok")
         return redirect(request, request.app.route_reverse("closed-days"))
+
+
+class ScheduleController(Controller):
+    """Administrators keep every staff member's usual week: ``/staff/schedules``."""
+
+    path = "/staff/schedules"
+    guards = [requires_role(Role.ADMIN)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @staticmethod
+    async def _staff_member(offerings: OfferingService, user_id: uuid.UUID) -> User:
+        found = next((person for person in await offerings.performers() if person.id == user_id), None)
+        if found is None:
+            raise NotFoundException("There is no such staff member.")
+        return found
+
+    @staticmethod
+    def _page(person: User, state: FormState, *, status_code: int = 200) -> HTMXTemplate:
+        context = {"person": person, "form": state, "weekdays": WEEKDAYS, "example": HOURS_EXAMPLE}
+        return HTMXTemplate(template_name="scheduling/week.html", context=context, status_code=status_code)
+
+    @get("/", name="staff-schedules")
+    async def staff(self, offerings: Offerings) -> HTMXTemplate:
+        context = {"staff": await offerings.performers()}
+        return HTMXTemplate(template_name="scheduling/schedules.html", context=context)
+
+    @get("/{user_id:uuid}", name="staff-week")
+    async def week(self, user_id: FromPath[uuid.UUID], offerings: Offerings, schedules: Schedules) -> HTMXTemplate:
+        person = await self._staff_member(offerings, user_id)
+        week = await schedules.week(person.id)
+        values = {name.lower(): hours_text(week[weekday]) for weekday, name in enumerate(WEEKDAYS)}
+        return self._page(person, FormState(values=values))
+
+    @post("/{user_id:uuid}")
+    async def save(
+        self,
+        *,
+        request: HTMXRequest,
+        user_id: FromPath[uuid.UUID],
+        actor: ActorDep,
+        offerings: Offerings,
+        schedules: Schedules,
+    ) -> Response[Any]:
+        person = await self._staff_member(offerings, user_id)
+        data, state = parse_form(WeekForm, await request.form())
+        if data is None:
+            return self._page(person, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        changed = await schedules.set_week(person.id, data.week(), actor=actor)
+        who = person.name or person.email
+        flash(request, f"{who}: {'hours saved' if changed else 'hours unchanged'}.", "ok")
+        return redirect(request, request.app.route_reverse("staff-week", user_id=person.id))

@@ -104,3 +104,20 @@ class BusinessDay(NaturalKeyModel):
     day: Mapped[datetime.date] = mapped_column(Date, primary_key=True)
     closed: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(120), default="")
+
+
+class WorkingHours(NaturalKeyModel):
+    """One interval of a staff member's usual week, in the business's wall-clock time
+    (minutes after midnight); the gaps between a day's intervals are breaks."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("start_minute >= 0 AND start_minute < end_minute AND end_minute <= 1440", name="interval"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    #: 0 = Monday.
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+    end_minute: Mapped[int] = mapped_column(Integer)

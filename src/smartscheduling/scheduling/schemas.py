@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from functools import lru_cache
 from typing import Annotated, Any
@@ -130,3 +131,68 @@ class ClosedDayForm(msgspec.Struct, kw_only=True):
     day: Annotated[datetime.date, Meta(title="Day")]
     closed: bool = True
     note: Annotated[str, Meta(title="Note", max_length=120)] = ""
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_TIME = r"(\d{1,2})(?:[:.h](\d{2}))?"
+_INTERVAL = re.compile(rf"\s*{_TIME}\s*(?:-|–|—|to)\s*{_TIME}\s*")
+HOURS_EXAMPLE = "09:00–12:00, 13:00–17:00"
+
+
+def wall_time(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def parse_hours(text: str) -> list[tuple[int, int]]:
+    """``09:00–12:00, 13:00–17:00`` → ``[(540, 720), (780, 1020)]``, in order; ``ValueError``
+    with a sentence that says what is wrong."""
+    intervals = []
+    for part in filter(str.strip, re.split(r"[,;]", text)):
+        match = _INTERVAL.fullmatch(part)
+        if match is None:
+            msg = f"Write the hours like {HOURS_EXAMPLE} (“{part.strip()[:20]}” is not)."
+            raise ValueError(msg)
+        start_h, start_m, end_h, end_m = (int(value or 0) for value in match.groups())
+        start, end = start_h * 60 + start_m, end_h * 60 + end_m
+        if start_m > 59 or end_m > 59 or end > 24 * 60:
+            msg = f"There is no such time of day in “{part.strip()}”."
+            raise ValueError(msg)
+        if end <= start:
+            msg = f"Each interval must end after it starts ({wall_time(start)}–{wall_time(end)} does not)."
+            raise ValueError(msg)
+        intervals.append((start, end))
+    intervals.sort()
+    for (a_start, a_end), (b_start, b_end) in itertools.pairwise(intervals):
+        if b_start < a_end:
+            msg = (f"The intervals {wall_time(a_start)}–{wall_time(a_end)} and "
+                   f"{wall_time(b_start)}–{wall_time(b_end)} overlap.")  # fmt: skip
+            raise ValueError(msg)
+    return intervals
+
+
+def hours_text(intervals: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{wall_time(start)}–{wall_time(end)}" for start, end in intervals)
+
+
+def check_hours(value: str) -> str:
+    """A form field's ``clean``: the day's hours written the one way."""
+    return hours_text(parse_hours(value))
+
+
+_Hours = Annotated[str, Meta(max_length=200, extra={"clean": check_hours})]
+
+
+class WeekForm(msgspec.Struct, kw_only=True):
+    """One text field per weekday, named after it; empty for a day off."""
+
+    monday: _Hours = ""
+    tuesday: _Hours = ""
+    wednesday: _Hours = ""
+    thursday: _Hours = ""
+    friday: _Hours = ""
+    saturday: _Hours = ""
+    sunday: _Hours = ""
+
+    def week(self) -> dict[int, list[tuple[int, int]]]:
+        """Weekday (0 = Monday) → its intervals."""
+        return {weekday: parse_hours(getattr(self, name.lower())) for weekday, name in enumerate(WEEKDAYS)}

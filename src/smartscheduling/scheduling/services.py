@@ -20,7 +20,7 @@ from smartscheduling.accounts.models import AccountStatus, Role, User
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.db import utcnow
 from smartscheduling.refusals import Refusal, RefusedError
-from smartscheduling.scheduling.models import THE_BUSINESS, Business, BusinessDay, Offering, OfferingStaff
+from smartscheduling.scheduling.models import THE_BUSINESS, Business, BusinessDay, Offering, OfferingStaff, WorkingHours
 
 #: What the settings form edits, in its order.
 SETTINGS = (
@@ -274,3 +274,36 @@ class ClosedDayService:
         action = "business.day_closed" if closed else "business.day_opened"
         record(self.session, action, actor=actor, day=day.isoformat())
         await self.session.commit()
+
+
+class ScheduleService:
+    """Staff members' usual weeks. Changing someone's hours is one unit of work with its
+    audit event (whose, which days; the hours themselves are in the row)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def week(self, user_id: uuid.UUID) -> dict[int, list[tuple[int, int]]]:
+        statement = select(WorkingHours).where(WorkingHours.user_id == user_id)
+        week: dict[int, list[tuple[int, int]]] = {weekday: [] for weekday in range(7)}
+        for row in await self.session.scalars(statement.order_by(WorkingHours.weekday, WorkingHours.start_minute)):
+            week[row.weekday].append((row.start_minute, row.end_minute))
+        return week
+
+    async def set_week(self, user_id: uuid.UUID, week: dict[int, list[tuple[int, int]]], *, actor: Actor) -> list[int]:
+        """Replace the staff member's week; the weekdays that changed."""
+        before = await self.week(user_id)
+        changed = [weekday for weekday in range(7) if before[weekday] != week.get(weekday, [])]
+        if not changed:
+            return []
+        await self.session.execute(
+            delete(WorkingHours).where(WorkingHours.user_id == user_id, WorkingHours.weekday.in_(changed))
+        )
+        self.session.add_all(
+            WorkingHours(user_id=user_id, weekday=weekday, start_minute=start, end_minute=end)
+            for weekday in changed
+            for start, end in week.get(weekday, [])
+        )
+        record(self.session, "staff.hours_changed", actor=actor, subject_id=user_id, weekdays=changed)
+        await self.session.commit()
+        return changed
