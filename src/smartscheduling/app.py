@@ -310,9 +310,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     # Litestar's middleware runs for matched routes only; these must see every response
     # (404s, 405s, static files), so they wrap the whole ASGI handler. Outermost first:
     # the log line covers redirects, and redirects carry the security headers too; no
-    # cookie leaves without passing the consent firewall.
-    edge = CookieFirewall(
-        HeadAsGet(app.asgi_handler), settings, engine, lambda: latest_versions.number(PolicyKind.COOKIES)
+    # cookie leaves without passing the consent firewall. The policy versions are checked
+    # as a request starts, before it holds any database connection.
+    edge = latest_versions.checked(
+        CookieFirewall(
+            HeadAsGet(app.asgi_handler), settings, engine, lambda: latest_versions.number(PolicyKind.COOKIES)
+        )
     )
     if settings.is_production:
         edge = HttpsRedirectMiddleware(edge, origin=settings.base_origin)

@@ -12,8 +12,10 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -110,6 +112,10 @@ def _pending_statement() -> Select[tuple[PolicyKind, int | None, datetime.date |
 _PENDING = _pending_statement()
 
 
+#: Set while a request runs whose copy of the versions was checked as it started.
+_CHECKED: ContextVar[bool] = ContextVar("policy_versions_checked", default=False)
+
+
 class LatestVersions:
     """The published versions, for code that runs on every request (the cookie firewall,
     ``/privacy``): the latest number per kind is read from the database at most every
@@ -130,8 +136,27 @@ class LatestVersions:
     def forget(self) -> None:
         self._read_at = -float("inf")
 
+    def checked(self, app: ASGIApp) -> ASGIApp:
+        """``app``, with the copy brought up to date as each request starts, before the
+        request holds any connection. Reads during the request use the copy as it is: none
+        of them waits for a second connection while holding one (a full pool would
+        deadlock), and one request sees one set of versions."""
+
+        async def checked_app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            await self._refresh()
+            token = _CHECKED.set(True)
+            try:
+                await app(scope, receive, send)
+            finally:
+                _CHECKED.reset(token)
+
+        return checked_app
+
     async def _refresh(self) -> None:
-        if time.monotonic() - self._read_at <= self.ttl:
+        if _CHECKED.get() or time.monotonic() - self._read_at <= self.ttl:
             return
         significant_at = func.max(case((PolicyVersion.significant.is_(True), PolicyVersion.published_at)))
         statement = select(PolicyVersion.kind, func.max(PolicyVersion.number), significant_at).where(is_published())
