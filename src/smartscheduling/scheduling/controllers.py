@@ -124,15 +124,17 @@ def offering_state(offering: Offering) -> FormState:
     return FormState(values=values)
 
 
-def chosen_staff(form: Any) -> tuple[frozenset[uuid.UUID], bool]:
-    """The staff ids the form's checkboxes name, and whether every one was an id at all."""
-    chosen, valid = set(), True
+def read_offering_form(form: Any) -> tuple[OfferingForm | None, FormState, frozenset[uuid.UUID]]:
+    """The offering form and the staff ids its checkboxes name; ``None`` when a field (or
+    a staff id that is no id at all) needs another look."""
+    data, state = parse_form(OfferingForm, form)
+    staff = set()
     for raw in form.getall("staff", []):
         try:
-            chosen.add(uuid.UUID(str(raw)))
+            staff.add(uuid.UUID(str(raw)))
         except ValueError:
-            valid = False
-    return frozenset(chosen), valid
+            state.errors["staff"] = UnknownStaffError.sentence
+    return (None if state.errors else data), state, frozenset(staff)
 
 
 class OfferingAdminController(Controller):
@@ -166,7 +168,11 @@ class OfferingAdminController(Controller):
 
     @get("/", name="staff-offerings")
     async def catalogue(self, offerings: Offerings, businesses: Businesses) -> HTMXTemplate:
-        context = {"offerings": await offerings.catalogue(), "currency": (await businesses.current()).currency}
+        context = {
+            "offerings": await offerings.catalogue(),
+            "currency": (await businesses.current()).currency,
+            "price_text": price_text,
+        }
         return HTMXTemplate(template_name="scheduling/offerings.html", context=context)
 
     @get("/new", name="new-offering")
@@ -175,12 +181,8 @@ class OfferingAdminController(Controller):
 
     @post("/new")
     async def create(self, request: HTMXRequest, actor: ActorDep, offerings: Offerings) -> Response[Any]:
-        form = await request.form()
-        data, state = parse_form(OfferingForm, form)
-        staff, valid = chosen_staff(form)
-        if not valid:
-            state.errors["staff"] = UnknownStaffError.sentence
-        if data is None or state.errors:
+        data, state, staff = read_offering_form(await request.form())
+        if data is None:
             return await self._form(offerings, None, state, staff, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await offerings.add(OfferingChange(data.columns(), staff), actor=actor)
@@ -199,12 +201,8 @@ class OfferingAdminController(Controller):
         self, request: HTMXRequest, offering_id: FromPath[uuid.UUID], actor: ActorDep, offerings: Offerings
     ) -> Response[Any]:
         offering = await self._get(offerings, offering_id)
-        form = await request.form()
-        data, state = parse_form(OfferingForm, form)
-        staff, valid = chosen_staff(form)
-        if not valid:
-            state.errors["staff"] = UnknownStaffError.sentence
-        if data is None or state.errors:
+        data, state, staff = read_offering_form(await request.form())
+        if data is None:
             return await self._form(offerings, offering, state, staff, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             changed = await offerings.change(
