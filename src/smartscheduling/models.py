@@ -6,11 +6,19 @@ from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyVersion
 from smartscheduling.processors.models import Processor
-from smartscheduling.scheduling.models import Business, BusinessDay, Offering, OfferingStaff, WorkingHours
+from smartscheduling.scheduling.models import (
+    Appointment,
+    Business,
+    BusinessDay,
+    Offering,
+    OfferingStaff,
+    WorkingHours,
+)
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 __all__ = (
     "AccountToken",
+    "Appointment",
     "AuditEvent",
     "Business",
     "BusinessDay",

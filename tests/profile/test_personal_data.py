@@ -29,7 +29,7 @@ from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Erasure
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyKind, PolicyVersion
 from smartscheduling.registry import REGISTRY
-from smartscheduling.scheduling.models import Offering, OfferingStaff, WorkingHours
+from smartscheduling.scheduling.models import Appointment, AppointmentStatus, Offering, OfferingStaff, WorkingHours
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -124,6 +124,15 @@ class Seeded:
     staff: User
 
 
+def appointment(offering: Offering, *, client: User, staff: User, days: int) -> Appointment:
+    start = datetime.datetime.now(datetime.UTC).replace(microsecond=0) + datetime.timedelta(days=days)
+    end = start + datetime.timedelta(minutes=offering.duration_minutes)
+    return Appointment(
+        client_id=client.id, staff_id=staff.id, offering_id=offering.id, starts_at=start, ends_at=end,
+        occupied_from=start, occupied_until=end, price_cents=offering.price_cents, currency="EUR",
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine, deliver) -> Seeded:
     """A person with a row in every holding, made through the app where it can be; and
@@ -138,7 +147,7 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
         language="en",
     )
     other = await make_user(name="Bruno Other", email="bruno@example.com", phone="+14155550142")
-    staff = await make_user(name="Sam Staff", email="sam@example.com", role=Role.STAFF)
+    staff = seeded_staff = await make_user(name="Sam Staff", email="sam@example.com", role=Role.STAFF)
     async with AsyncSession(db_engine) as session:
         session.add_all(
             [
@@ -160,6 +169,14 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
             [
                 WorkingHours(user_id=user.id, weekday=0, start_minute=540, end_minute=1020),
                 WorkingHours(user_id=other.id, weekday=0, start_minute=600, end_minute=960),
+            ]
+        )
+        # Her appointments: one past, one to come; and one of someone else's.
+        session.add_all(
+            [
+                appointment(cut, client=user, staff=seeded_staff, days=-30),
+                appointment(cut, client=user, staff=seeded_staff, days=30),
+                appointment(cut, client=other, staff=seeded_staff, days=31),
             ]
         )
         # Until staff screens exist (later issues), their access is an audit event like theirs will be.
@@ -316,6 +333,17 @@ async def test_closing_erases_every_trace_the_registry_lists(
         events_after = await session.scalar(select(func.count()).select_from(AuditEvent))
         closing = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "account_closed"))
     assert events_after == events_before + 2  # kept anonymized, plus the failed check and the closure
+    async with AsyncSession(db_engine) as session:
+        kept = (await session.execute(
+            select(Appointment.starts_at, Appointment.status, Appointment.price_cents)
+            .where(Appointment.client_id.is_(None)).order_by(Appointment.starts_at)
+        )).all()  # fmt: skip
+    now = datetime.datetime.now(datetime.UTC)
+    # Her past appointment stays in the figures; the one to come is cancelled; both are nobody's.
+    assert [(start < now, status, price) for start, status, price in kept] == [
+        (True, AppointmentStatus.BOOKED, 3800),
+        (False, AppointmentStatus.CANCELLED, 3800),
+    ]
     assert closing is not None
     assert closing.user_id is None
     assert closing.to_address == "ada@example.com"  # until it is delivered …

@@ -11,13 +11,15 @@ personal data say so, with the reason, in :data:`NOT_PERSONAL`.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.db import AuditedModel, Model, NaturalKeyModel
 
@@ -58,6 +60,9 @@ class Holding:
     #: Extra values for the export, derived from a row (``row, person id -> dict``).
     derived: Callable[[Any, uuid.UUID], dict[str, Any]] | None = None
     order_by: str = "id"
+    #: Run in the erasure's transaction before the rows are deleted or anonymized
+    #: (``session, person, now``): cancelling the upcoming appointments, say.
+    before_erasure: Callable[[AsyncSession, uuid.UUID, datetime.datetime], Awaitable[object]] | None = None
 
     def belongs_to(self, person: uuid.UUID) -> ColumnElement[bool]:
         return or_(*(getattr(self.model, column) == person for column in self.owners))

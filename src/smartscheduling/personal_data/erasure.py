@@ -5,6 +5,7 @@ Runs inside the caller's transaction: closing an account is all or nothing.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from sqlalchemy import delete, update
@@ -13,11 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smartscheduling.personal_data import Erasure, Registry
 
 
-async def erase_person(session: AsyncSession, registry: Registry, person: uuid.UUID) -> dict[str, int]:
-    """Rows affected per holding (dependents first, the account row last)."""
+async def erase_person(
+    session: AsyncSession, registry: Registry, person: uuid.UUID, *, now: datetime.datetime
+) -> dict[str, int]:
+    """Rows affected per holding (dependents first, the account row last); ``now`` is
+    what holdings that treat the future and the past apart go by."""
     affected: dict[str, int] = {}
     for holding in registry.erasure_order():
         model = holding.model
+        if holding.before_erasure is not None:
+            await holding.before_erasure(session, person, now)
         if holding.erasure is Erasure.DELETE:
             result = await session.execute(
                 delete(model).where(holding.belongs_to(person)).execution_options(synchronize_session=False)

@@ -277,7 +277,14 @@ class ProfileController(Controller):
 
     @post("/close")
     async def close(
-        self, request: HTMXRequest, viewer: ViewerDep, actor: ActorDep, profile: Profile, throttle: Throttling
+        self,
+        *,
+        request: HTMXRequest,
+        viewer: ViewerDep,
+        actor: ActorDep,
+        profile: Profile,
+        throttle: Throttling,
+        now: NamedDependency[datetime.datetime],
     ) -> Response[Any]:
         me = viewer
         data, state = parse_form(CloseAccountForm, await request.form())
@@ -286,7 +293,9 @@ class ProfileController(Controller):
             return render_form(request, *page, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         password = data.current_password
         try:
-            await self._with_password(throttle, me, lambda: profile.close_account(me.user, password, actor=actor))
+            await self._with_password(
+                throttle, me, lambda: profile.close_account(me.user, password, now=now, actor=actor)
+            )
         except RefusedError as refusal:
             return render_form(request, *page, state, **state.refuse(refusal))
         await end_every_session(request, me.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
@@ -257,14 +257,14 @@ class ProfileService:
 
     # --- closing the account ------------------------------------------------------------
 
-    async def close_account(self, user: User, password: str, *, actor: Actor) -> dict[str, int]:
+    async def close_account(self, user: User, password: str, *, now: datetime, actor: Actor) -> dict[str, int]:
         """Erase every holding in one transaction — all of it or, on any failure, none —
         and send a confirmation to the address held until now (the outbox erases it
         after delivery; the message is linked to nobody)."""
         await self._confirm_password(user, password, actor=actor)
         name, address = user.name, user.email
         try:
-            affected = await erase_person(self.session, self.registry, user.id)
+            affected = await erase_person(self.session, self.registry, user.id, now=now)
             self.session.expunge(user)
             enqueue(self.session, "account_closed", to=address, context={"name": name})
             record(self.session, "account.closed", actor=Actor(None, actor.network))  # nobody to point at

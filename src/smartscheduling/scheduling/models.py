@@ -1,16 +1,19 @@
-"""The business the deployment serves (one per deployment), its booking rules, and the
-services it offers ("offerings": the code's own layer is called services)."""
+"""The business the deployment serves (one per deployment), its booking rules, the
+services it offers ("offerings": the code's own layer is called services), its staff's
+hours and the appointments clients book."""
 
 from __future__ import annotations
 
 import datetime
+import enum
 import uuid
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, func, literal_column
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.config import SITE_NAME
-from smartscheduling.db import AuditedModel, NaturalKeyModel, utcnow
+from smartscheduling.db import AuditedModel, NaturalKeyModel, text_enum, utcnow
 
 #: The one row's key: a deployment serves one business.
 THE_BUSINESS = 1
@@ -121,3 +124,65 @@ class WorkingHours(NaturalKeyModel):
     weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
     start_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
     end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class AppointmentStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class Appointment(AuditedModel):
+    """A client's booking of an offering with a staff member. Times are instants in UTC;
+    ``occupied_from``/``occupied_until`` add the offering's buffers as they were when it
+    was booked. A staff member's booked appointments never overlap: on PostgreSQL an
+    exclusion constraint says so (``btree_gist``), on SQLite the booking checks and
+    inserts in one ``BEGIN IMMEDIATE`` transaction (``scheduling.booking``).
+
+    A cancelled appointment keeps its row: who cancelled it and when. The client and
+    staff are people (user rows; a client known only to staff is one too), so closing
+    either's account anonymizes the row and the business keeps its figures."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        CheckConstraint(
+            "occupied_from <= starts_at AND starts_at < ends_at AND ends_at <= occupied_until", name="times"
+        ),
+        CheckConstraint("price_cents >= 0", name="price"),
+        Index("ix_appointment_staff_id_occupied_from", "staff_id", "occupied_from"),
+        ExcludeConstraint(
+            ("staff_id", "="),
+            (func.tstzrange(literal_column("occupied_from"), literal_column("occupied_until"), "[)"), "&&"),
+            using="gist",
+            where="status = 'booked'",
+            name="appointment_no_overlap",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    #: Who booked it; ``None`` once their account is closed (anonymized).
+    client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True, default=None
+    )
+    #: Who performs it; ``None`` once their account is closed.
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    offering_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offering.id"), index=True)
+    starts_at: Mapped[datetime.datetime]
+    ends_at: Mapped[datetime.datetime]
+    occupied_from: Mapped[datetime.datetime]
+    occupied_until: Mapped[datetime.datetime]
+    #: What it cost when booked, in the currency's smallest unit.
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[AppointmentStatus] = mapped_column(
+        text_enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.BOOKED
+    )
+    cancelled_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
+    cancelled_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), default=None
+    )
+    #: The calendar file's SEQUENCE: raised by each change the client is told of.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    #: The start time the reminder was sent for: one reminder per appointment time.
+    reminded_for: Mapped[datetime.datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declaration style)

@@ -1,0 +1,424 @@
+"""Booking: the free times of an offering (the pure availability module, fed from the
+database) and appointments booked and cancelled so that a staff member's never overlap.
+
+The guarantee is the database's, not a check before the insert: on PostgreSQL the
+``appointment_no_overlap`` exclusion constraint refuses the second of two overlapping
+bookings, whatever order they commit in; on SQLite the booking takes the write lock
+first (``BEGIN IMMEDIATE``), so its check and its insert are one step no other booking
+can come between. Either way the loser is told the nearest free times.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from smartscheduling.accounts.models import AccountStatus, Role, User
+from smartscheduling.audit.service import Actor, record
+from smartscheduling.mail.outbox import enqueue
+from smartscheduling.refusals import Refusal, RefusedError
+from smartscheduling.scheduling import availability
+from smartscheduling.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Business,
+    Offering,
+    OfferingStaff,
+    WorkingHours,
+)
+from smartscheduling.scheduling.services import ClosedDayService
+
+#: How many free times a refused booking suggests instead.
+NEAREST = 6
+#: How many days after the wanted one those suggestions may come from.
+NEAREST_DAYS = 7
+
+
+class NoLongerOfferedError(RefusedError):
+    sentence = "This service is no longer offered. Choose another one."
+
+
+class NotPerformedError(RefusedError):
+    sentence = "This staff member does not perform this service. Choose someone from the list."
+
+
+@dataclass(frozen=True, slots=True)
+class FreeTime:
+    start: datetime.datetime
+    #: Who is free then, in the order the service lists them.
+    staff: tuple[uuid.UUID, ...]
+
+
+class UnavailableTimeError(RefusedError):
+    """The time asked for cannot be booked; ``nearest``: free times close to it."""
+
+    def __init__(self, nearest: Sequence[FreeTime] = ()) -> None:
+        super().__init__()
+        self.nearest = list(nearest)
+
+
+class SlotTakenError(UnavailableTimeError):
+    kind = Refusal.CONFLICT
+    sentence = "Someone else booked this time a moment ago. Choose one of the nearest free times."
+
+
+class NotOfferedError(UnavailableTimeError):
+    sentence = (
+        "This time is not offered: it is outside the opening hours, too soon, too far ahead or on a closed day. "
+        "Choose one of the free times."
+    )
+
+
+class CutoffPassedError(RefusedError):
+    """Too close to the appointment to change it online; the business is to be called."""
+
+    kind = Refusal.CONFLICT
+
+    def __init__(self, business: Business) -> None:
+        reach = " or ".join(filter(None, (business.phone, business.email)))
+        sentence = f"Appointments can be changed online until {business.cutoff_hours} hours before they start. " + (
+            f"Please contact {business.name}: {reach}." if reach else f"Please contact {business.name}."
+        )
+        super().__init__(sentence)
+
+
+class StaleAppointmentError(RefusedError):
+    kind = Refusal.CONFLICT
+    sentence = "This appointment changed after you opened this page (in another tab?). Here it is as it is now."
+
+
+class AlreadyCancelledError(RefusedError):
+    kind = Refusal.CONFLICT
+    sentence = "This appointment is already cancelled."
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentView:
+    """An appointment as its client sees it."""
+
+    appointment: Appointment
+    offering: str
+    staff: str | None
+
+
+def rules_of(business: Business) -> availability.Rules:
+    return availability.Rules(
+        zone=ZoneInfo(business.time_zone),
+        step=datetime.timedelta(minutes=business.slot_step_minutes),
+        notice=datetime.timedelta(minutes=business.notice_minutes),
+        horizon=datetime.timedelta(days=business.horizon_days),
+    )
+
+
+def shape_of(offering: Offering) -> availability.Offering:
+    return availability.Offering(
+        duration=datetime.timedelta(minutes=offering.duration_minutes),
+        buffer_before=datetime.timedelta(minutes=offering.buffer_before_minutes),
+        buffer_after=datetime.timedelta(minutes=offering.buffer_after_minutes),
+    )
+
+
+def booking_days(business: Business, now: datetime.datetime) -> list[datetime.date]:
+    """Every local day a booking can fall on: today to the end of the horizon."""
+    zone = ZoneInfo(business.time_zone)
+    first = now.astimezone(zone).date()
+    last = (now + datetime.timedelta(days=business.horizon_days)).astimezone(zone).date()
+    return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+#: PostgreSQL's answers to the second of two overlapping bookings: the exclusion
+#: constraint refused it, or the two waited on each other and the server ended this one.
+LOST_RACE = frozenset({"23P01", "40P01"})
+
+
+def lost_race(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in LOST_RACE
+
+
+class BookingService:
+    """Free times, booking and cancelling. Each public method that changes something is
+    one unit of work with its audit event and its e-mail to the client."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- what can be booked -------------------------------------------------------------
+
+    async def bookable(self) -> Sequence[Offering]:
+        """Offerings clients can book: not archived, performed by someone, by name."""
+        performed = exists().where(OfferingStaff.offering_id == Offering.id, _is_performer(OfferingStaff.user_id))
+        statement = select(Offering).where(Offering.archived_at.is_(None), performed).order_by(Offering.name)
+        return (await self.session.scalars(statement)).all()
+
+    async def offering(self, offering_id: uuid.UUID) -> Offering:
+        offering = await self.session.get(Offering, offering_id)
+        if offering is None or offering.archived_at is not None:
+            raise NoLongerOfferedError
+        return offering
+
+    async def performers(self, offering: Offering) -> Sequence[User]:
+        """Who performs ``offering`` and can take appointments, by name."""
+        statement = (
+            select(User)
+            .join(OfferingStaff, OfferingStaff.user_id == User.id)
+            .where(OfferingStaff.offering_id == offering.id, _is_performer(User.id))
+            .order_by(User.name, User.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def candidates(self, offering: Offering, staff_id: uuid.UUID | None) -> Sequence[User]:
+        """``staff_id`` as the one to book with (``None``: everyone who performs it)."""
+        performers = await self.performers(offering)
+        if staff_id is None:
+            return performers
+        chosen = [person for person in performers if person.id == staff_id]
+        if not chosen:
+            raise NotPerformedError
+        return chosen
+
+    async def free_times(
+        self,
+        business: Business,
+        offering: Offering,
+        staff: Sequence[User],
+        days: Sequence[datetime.date],
+        *,
+        now: datetime.datetime,
+        ignoring: uuid.UUID | None = None,
+        appointments: bool = True,
+    ) -> list[FreeTime]:
+        """The free start times on ``days`` (local, in order), and who is free at each.
+        ``ignoring``: an appointment that blocks nothing (the one being moved);
+        ``appointments=False``: as if nobody had booked anything."""
+        if not staff or not days:
+            return []
+        ids = [person.id for person in staff]
+        zone = ZoneInfo(business.time_zone)
+        weekly: dict[uuid.UUID, dict[int, list[availability.WallInterval]]] = {person: {} for person in ids}
+        hours = select(WorkingHours).where(WorkingHours.user_id.in_(ids))
+        for row in await self.session.scalars(hours):
+            weekly[row.user_id].setdefault(row.weekday, []).append(
+                availability.WallInterval(row.start_minute, row.end_minute)
+            )
+        busy: dict[uuid.UUID, list[availability.Period]] = {person: [] for person in ids}
+        if appointments:
+            start = availability.local_instant(days[0], 0, zone) - datetime.timedelta(days=1)
+            end = availability.local_instant(days[-1], availability.MINUTES_PER_DAY, zone) + datetime.timedelta(days=1)
+            booked = select(Appointment.staff_id, Appointment.occupied_from, Appointment.occupied_until).where(
+                Appointment.staff_id.in_(ids),
+                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.occupied_until > start,
+                Appointment.occupied_from < end,
+            )
+            if ignoring is not None:
+                booked = booked.where(Appointment.id != ignoring)
+            for staff_id, occupied_from, occupied_until in await self.session.execute(booked):
+                busy[staff_id].append(availability.Period(occupied_from, occupied_until))
+        closed = await ClosedDayService(self.session).closed_between(business, days[0], days[-1])
+        schedules = {
+            person: availability.Schedule(weekly=weekly[person], busy=busy[person])
+            for person in ids  # time off and extra hours will join here
+        }
+        found = availability.anyone(
+            shape_of(offering), schedules, rules_of(business), now=now, days=days, closed=closed
+        )
+        return [FreeTime(start, tuple(free)) for start, free in found.items()]  # type: ignore[arg-type]
+
+    async def nearest(
+        self,
+        business: Business,
+        offering: Offering,
+        staff: Sequence[User],
+        wanted: datetime.datetime,
+        *,
+        now: datetime.datetime,
+        ignoring: uuid.UUID | None = None,
+    ) -> list[FreeTime]:
+        """The free times closest to ``wanted`` (that day or the week after), in order."""
+        first = wanted.astimezone(ZoneInfo(business.time_zone)).date()
+        days = [day for day in booking_days(business, now) if first <= day <= first + datetime.timedelta(NEAREST_DAYS)]
+        free = await self.free_times(business, offering, staff, days, now=now, ignoring=ignoring)
+        closest = sorted(free, key=lambda option: abs(option.start - wanted))[:NEAREST]
+        return sorted(closest, key=lambda option: option.start)
+
+    # --- booking ------------------------------------------------------------------------
+
+    async def _serialize(self) -> None:
+        """SQLite: take the database's write lock now, before the check, so that no other
+        booking runs between this one's check and its insert. (PostgreSQL needs nothing:
+        its exclusion constraint refuses an overlap whatever ran in between.)"""
+        if self.session.get_bind().dialect.name == "sqlite":
+            await self.session.execute(text("BEGIN IMMEDIATE"))
+
+    async def _refuse(
+        self,
+        business: Business,
+        offering: Offering,
+        staff: Sequence[User],
+        wanted: datetime.datetime,
+        *,
+        now: datetime.datetime,
+        ignoring: uuid.UUID | None = None,
+    ) -> UnavailableTimeError:
+        """Why ``wanted`` cannot be had (taken, or never offered), with the nearest free
+        times. Rolls back first (no lock is held while the suggestions are found), then
+        reads again what the rollback expired."""
+        await self.session.rollback()
+        for row in (business, offering, *staff):
+            if inspect(row).persistent:
+                await self.session.refresh(row)
+        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
+        unbooked = await self.free_times(business, offering, staff, day, now=now, appointments=False)
+        taken = any(option.start == wanted for option in unbooked)
+        nearest = await self.nearest(business, offering, staff, wanted, now=now, ignoring=ignoring)
+        return SlotTakenError(nearest) if taken else NotOfferedError(nearest)
+
+    async def book(
+        self,
+        business: Business,
+        offering: Offering,
+        client: User,
+        start: datetime.datetime,
+        *,
+        staff_id: uuid.UUID | None,
+        now: datetime.datetime,
+        actor: Actor,
+    ) -> Appointment:
+        """Book ``start`` with ``staff_id`` (``None``: whoever is free first in the list)."""
+        staff = await self.candidates(offering, staff_id)
+        day = [start.astimezone(ZoneInfo(business.time_zone)).date()]
+        await self._serialize()
+        free = await self.free_times(business, offering, staff, day, now=now)
+        match = next((option for option in free if option.start == start), None)
+        if match is None:
+            raise await self._refuse(business, offering, staff, start, now=now)
+        shape = shape_of(offering)
+        occupied = shape.occupies(start)
+        appointment = Appointment(
+            client_id=client.id,
+            staff_id=match.staff[0],
+            offering_id=offering.id,
+            starts_at=start,
+            ends_at=start + shape.duration,
+            occupied_from=occupied.start,
+            occupied_until=occupied.end,
+            price_cents=offering.price_cents,
+            currency=business.currency,
+        )
+        self.session.add(appointment)
+        try:
+            await self.session.flush()
+        except DBAPIError as error:
+            if not lost_race(error):
+                raise
+            raise await self._refuse(business, offering, staff, start, now=now) from None
+        record(self.session, "appointment.booked", actor=actor, subject_id=client.id, appointment=str(appointment.id))
+        self._tell(client, "appointment_booked", business, offering, appointment)
+        await self.session.commit()
+        return appointment
+
+    def _tell(self, client: User, kind: str, business: Business, offering: Offering, appointment: Appointment) -> None:
+        zone = ZoneInfo(client.time_zone or business.time_zone)
+        context = {
+            "name": client.name,
+            "business": business.name,
+            "offering": offering.name,
+            "starts": appointment.starts_at.astimezone(zone),
+            "zone": zone.key,
+            "minutes": offering.duration_minutes,
+        }
+        enqueue(self.session, kind, to=client.email, user_id=client.id, context=context)
+
+    # --- the client's appointments ------------------------------------------------------
+
+    async def appointments_of(self, client_id: uuid.UUID) -> list[AppointmentView]:
+        """The client's appointments, the latest start first."""
+        statement = (
+            select(Appointment, Offering.name, User.name)
+            .join(Offering, Offering.id == Appointment.offering_id)
+            .outerjoin(User, User.id == Appointment.staff_id)
+            .where(Appointment.client_id == client_id)
+            .order_by(Appointment.starts_at.desc())
+        )
+        return [AppointmentView(*row) for row in (await self.session.execute(statement)).all()]
+
+    async def appointment_of(self, client_id: uuid.UUID, appointment_id: uuid.UUID) -> AppointmentView | None:
+        """One of the client's appointments; ``None`` for anyone else's (or none at all)."""
+        found = [view for view in await self.appointments_of(client_id) if view.appointment.id == appointment_id]
+        return found[0] if found else None
+
+    async def cancel(
+        self,
+        business: Business,
+        view: AppointmentView,
+        client: User,
+        *,
+        version: int,
+        now: datetime.datetime,
+        actor: Actor,
+    ) -> None:
+        """The client cancels, up to the cut-off. The row stays: who cancelled it, when."""
+        appointment = view.appointment
+        if version != appointment.version:
+            raise StaleAppointmentError
+        if appointment.status is AppointmentStatus.CANCELLED:
+            raise AlreadyCancelledError
+        if now > appointment.starts_at - datetime.timedelta(hours=business.cutoff_hours):
+            raise CutoffPassedError(business)
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_at, appointment.cancelled_by_id = now, client.id
+        appointment.sequence += 1
+        record(
+            self.session, "appointment.cancelled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
+        )
+        offering = await self.session.get_one(Offering, appointment.offering_id)
+        self._tell(client, "appointment_cancelled", business, offering, appointment)
+        try:
+            await self.session.commit()
+        except StaleDataError:  # changed between this request's read and its write
+            await self.session.rollback()
+            raise StaleAppointmentError from None
+
+
+def _is_performer(user_id: object) -> object:
+    """``user_id`` is an active staff member or administrator (who can take appointments)."""
+    return exists().where(
+        and_(User.id == user_id, User.role.in_((Role.STAFF, Role.ADMIN)), User.status == AccountStatus.ACTIVE)
+    )
+
+
+async def cancel_upcoming(session: AsyncSession, person: uuid.UUID, now: datetime.datetime) -> int:
+    """Closing an account: the person's upcoming appointments (as client or staff) are
+    cancelled before their rows are anonymized; past ones stay as they were."""
+    result = await session.execute(
+        update(Appointment)
+        .where(
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.starts_at > now,
+            (Appointment.client_id == person) | (Appointment.staff_id == person),
+        )
+        .values(
+            status=AppointmentStatus.CANCELLED,
+            cancelled_at=now,
+            cancelled_by_id=person,
+            sequence=Appointment.sequence + 1,
+            version=Appointment.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def split_by_time(views: Iterable[AppointmentView], now: datetime.datetime) -> tuple[list[AppointmentView], ...]:
+    """Upcoming (soonest first) and past (latest first) appointments."""
+    upcoming = [view for view in views if view.appointment.starts_at >= now]
+    past = [view for view in views if view.appointment.starts_at < now]
+    return sorted(upcoming, key=lambda view: view.appointment.starts_at), past
