@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import signal
 import socket
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.accounts.seed import DEMO_USERS
 from smartscheduling.mail.outbox import enqueue
-from smartscheduling.scheduling.models import Business
+from smartscheduling.scheduling.models import Appointment, Business, Offering, WorkingHours
 from smartscheduling.security.passwords import PasswordHasher
 from tests.helpers import run_command
 from tests.mailbox import Mailbox
@@ -69,8 +70,17 @@ async def test_seed_demo_sets_up_the_demo_business(db_url: str, db_engine: Async
     assert result.returncode == 0, result.stderr
     async with AsyncSession(db_engine) as session:
         business = await session.get(Business, 1)
+        offered = (await session.scalars(select(Offering.name).order_by(Offering.name))).all()
+        hours = await session.scalar(select(func.count(func.distinct(WorkingHours.user_id))))
+        client = await session.scalar(select(User).where(User.email == "client@example.com"))
+        assert client is not None
+        starts = (await session.scalars(select(Appointment.starts_at).where(Appointment.client_id == client.id))).all()
     assert business is not None
     assert (business.name, business.time_zone, business.country) == ("Studio Lumen (demo)", "Europe/Berlin", "DE")
+    assert offered == ["Beard trim", "Colour", "Haircut"]
+    assert hours == 2  # the staff member's and the administrator's weeks
+    now = datetime.datetime.now(datetime.UTC)
+    assert sorted(start > now for start in starts) == [False, True]  # one past, one to come
 
 
 async def test_seed_demo_is_refused_in_production(db_url: str, tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileHooks, ProfileService
 from smartscheduling.registry import REGISTRY
+from smartscheduling.scheduling.booking import BookingService
+from smartscheduling.scheduling.booking_controllers import BookingController, MyAppointmentsController
 from smartscheduling.scheduling.controllers import (
     BusinessSettingsController,
     ClosedDaysController,
@@ -170,6 +172,10 @@ async def provide_offerings(db_session: NamedDependency[AsyncSession]) -> Offeri
     return OfferingService(session=db_session)
 
 
+async def provide_bookings(db_session: NamedDependency[AsyncSession]) -> BookingService:
+    return BookingService(db_session)
+
+
 async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> ClosedDayService:
     return ClosedDayService(db_session)
 
@@ -241,6 +247,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             OfferingAdminController,
             ClosedDaysController,
             ScheduleController,
+            BookingController,
+            MyAppointmentsController,
             SignupController,
             VerifyEmailController,
             AuthController,
@@ -276,6 +284,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "offerings": Provide(provide_offerings),
             "closed_days": Provide(provide_closed_days),
             "schedules": Provide(provide_schedules),
+            "bookings": Provide(provide_bookings),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),

@@ -258,7 +258,7 @@ class BookingService:
         if self.session.get_bind().dialect.name == "sqlite":
             await self.session.execute(text("BEGIN IMMEDIATE"))
 
-    async def _refuse(
+    async def unavailable(
         self,
         business: Business,
         offering: Offering,
@@ -268,18 +268,19 @@ class BookingService:
         now: datetime.datetime,
         ignoring: uuid.UUID | None = None,
     ) -> UnavailableTimeError:
-        """Why ``wanted`` cannot be had (taken, or never offered), with the nearest free
-        times. Rolls back first (no lock is held while the suggestions are found), then
-        reads again what the rollback expired."""
-        await self.session.rollback()
-        for row in (business, offering, *staff):
-            if inspect(row).persistent:
-                await self.session.refresh(row)
+        """Why ``wanted`` cannot be had (taken, or never offered), with the nearest free times."""
         day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
         unbooked = await self.free_times(business, offering, staff, day, now=now, appointments=False)
         taken = any(option.start == wanted for option in unbooked)
         nearest = await self.nearest(business, offering, staff, wanted, now=now, ignoring=ignoring)
         return SlotTakenError(nearest) if taken else NotOfferedError(nearest)
+
+    async def _roll_back(self, *rows: object) -> None:
+        """End the transaction (and SQLite's lock), then read again what it expired."""
+        await self.session.rollback()
+        for row in rows:
+            if inspect(row).persistent:
+                await self.session.refresh(row)
 
     async def book(
         self,
@@ -299,7 +300,8 @@ class BookingService:
         free = await self.free_times(business, offering, staff, day, now=now)
         match = next((option for option in free if option.start == start), None)
         if match is None:
-            raise await self._refuse(business, offering, staff, start, now=now)
+            await self._roll_back(business, offering, *staff)
+            raise await self.unavailable(business, offering, staff, start, now=now)
         shape = shape_of(offering)
         occupied = shape.occupies(start)
         appointment = Appointment(
@@ -319,7 +321,8 @@ class BookingService:
         except DBAPIError as error:
             if not lost_race(error):
                 raise
-            raise await self._refuse(business, offering, staff, start, now=now) from None
+            await self._roll_back(business, offering, *staff)
+            raise await self.unavailable(business, offering, staff, start, now=now) from None
         record(self.session, "appointment.booked", actor=actor, subject_id=client.id, appointment=str(appointment.id))
         self._tell(client, "appointment_booked", business, offering, appointment)
         await self.session.commit()

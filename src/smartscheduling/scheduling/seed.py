@@ -1,11 +1,25 @@
-"""The demo business for development databases: a salon in Berlin."""
+"""The demo business for development databases: a salon in Berlin, its services, the
+weeks of the staff who perform them, and the demo client's appointments (one past, one
+to come), so that a newcomer sees a living product."""
 
 from __future__ import annotations
 
+import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartscheduling.accounts.models import Role, User
 from smartscheduling.config import Settings
-from smartscheduling.scheduling.models import THE_BUSINESS, Business
+from smartscheduling.scheduling.models import (
+    THE_BUSINESS,
+    Appointment,
+    Business,
+    Offering,
+    OfferingStaff,
+    WorkingHours,
+)
 
 DEMO_BUSINESS = {
     "name": "Studio Lumen (demo)",
@@ -16,14 +30,67 @@ DEMO_BUSINESS = {
     "phone": "+49 30 5550 1234",
     "email": "hello@studio-lumen.example",
 }
+#: name, description, minutes, cents, minutes kept free after.
+DEMO_OFFERINGS = (
+    ("Haircut", "Wash, cut and dry.", 45, 3800, 10),
+    ("Colour", "Full colour with a cut.", 120, 9500, 15),
+    ("Beard trim", "Shape and trim, hot towel.", 20, 1800, 5),
+)
+#: The performers' weeks (weekday → intervals in minutes), by demo sign-in.
+DEMO_WEEKS = {
+    "staff@example.com": {day: [(540, 720), (780, 1020)] for day in range(5)},
+    "admin@example.com": {day: [(600, 840), (900, 1140)] for day in range(1, 6)},
+}
 
 
 async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[str]:
     del settings
-    if await session.get(Business, THE_BUSINESS) is None:
-        business = Business.defaults()
-        for name, value in DEMO_BUSINESS.items():
-            setattr(business, name, value)
-        session.add(business)
-        await session.commit()
+    if await session.get(Business, THE_BUSINESS) is not None:
+        return []
+    business = Business.defaults()
+    for name, value in DEMO_BUSINESS.items():
+        setattr(business, name, value)
+    session.add(business)
+    people = {
+        user.email: user
+        for user in await session.scalars(select(User).where(User.email.in_([*DEMO_WEEKS, "client@example.com"])))
+    }
+    offerings = [
+        Offering(name=name, description=text, duration_minutes=minutes, price_cents=cents, buffer_after_minutes=after)
+        for name, text, minutes, cents, after in DEMO_OFFERINGS
+    ]
+    session.add_all(offerings)
+    await session.flush()
+    for email, week in DEMO_WEEKS.items():
+        if (person := people.get(email)) is None or person.role not in (Role.STAFF, Role.ADMIN):
+            continue
+        session.add_all(OfferingStaff(offering_id=offering.id, user_id=person.id) for offering in offerings)
+        session.add_all(
+            WorkingHours(user_id=person.id, weekday=day, start_minute=start, end_minute=end)
+            for day, intervals in week.items()
+            for start, end in intervals
+        )
+    client, staff = people.get("client@example.com"), people.get("staff@example.com")
+    if client is not None and staff is not None:
+        cut = offerings[0]
+        today = datetime.datetime.now(ZoneInfo(business.time_zone)).date()
+        for days in (-14, 7):
+            day = today + datetime.timedelta(days=days)
+            day -= datetime.timedelta(days=max(0, day.weekday() - 4))  # a weekday: Sam works Monday to Friday
+            start = datetime.datetime.combine(day, datetime.time(10), tzinfo=ZoneInfo(business.time_zone))
+            end = start + datetime.timedelta(minutes=cut.duration_minutes)
+            session.add(
+                Appointment(
+                    client_id=client.id,
+                    staff_id=staff.id,
+                    offering_id=cut.id,
+                    starts_at=start,
+                    ends_at=end,
+                    occupied_from=start,
+                    occupied_until=end + datetime.timedelta(minutes=cut.buffer_after_minutes),
+                    price_cents=cut.price_cents,
+                    currency=business.currency,
+                )
+            )
+    await session.commit()
     return []
