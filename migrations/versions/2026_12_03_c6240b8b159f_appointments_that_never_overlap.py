@@ -10,6 +10,8 @@ from __future__ import annotations
 import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text
+from sqlalchemy.dialects import postgresql
 
 revision = "c6240b8b159f"
 down_revision = "05b4b78e59a4"
@@ -38,6 +40,9 @@ def upgrade() -> None:
         sa.Column("cancelled_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("cancelled_by_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column(
+            "history", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
+        ),
         sa.Column("reminded_for", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),

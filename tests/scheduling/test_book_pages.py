@@ -278,6 +278,92 @@ async def test_someone_elses_appointment_is_not_found(
         assert await session.scalar(select(func.count()).select_from(Appointment)) == 1
 
 
+async def test_a_client_moves_an_appointment_and_it_stays_the_same_one(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    await salon(db_engine, make_user)
+    carla = await make_user()
+    appointment = await book(db_engine, carla, at(MONDAY, 10))
+    await sign_in(client, carla.email)
+    assert f"/profile/appointments/{appointment.id}/reschedule" in links(
+        (await client.get("/profile/appointments")).text
+    )
+    picker = (await client.get(f"/profile/appointments/{appointment.id}/reschedule?day={MONDAY.isoformat()}")).text
+    confirm = f"/profile/appointments/{appointment.id}/reschedule/confirm?start={start_param(at(MONDAY, 10, 15))}"
+    assert confirm in links(picker)  # overlapping its own old time is fine: it moves
+    page = (await client.get(confirm)).text
+    assert "Move this appointment?" in page
+    assert "Monday 7 December 2026, 10:15" in page
+    moved = await post_form(
+        client, f"/profile/appointments/{appointment.id}/reschedule/confirm",
+        {"version": "1", "start": "2026-12-07T13:00Z"},  # 14:00 in Berlin
+    )  # fmt: skip
+    assert (moved.status_code, moved.headers["location"]) == (303, "/profile/appointments")
+    [row] = await appointments(db_engine)
+    assert (row.id, row.starts_at, row.ends_at, row.sequence) == (appointment.id, at(MONDAY, 14), at(MONDAY, 14, 45), 1)
+    assert [(entry["from"], entry["to"], entry["by"]) for entry in row.history] == [
+        (at(MONDAY, 10).isoformat(), at(MONDAY, 14).isoformat(), "client")
+    ]
+    assert "Moved: Haircut, now Monday 7 December 2026, 14:00." in (await client.get("/profile/appointments")).text
+    await book(db_engine, await make_user(), at(MONDAY, 10))  # the old time is free again
+    async with AsyncSession(db_engine) as session:
+        kinds = (await session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.created_at))).all()
+    assert kinds == ["appointment_booked", "appointment_rescheduled", "appointment_booked"]
+
+
+async def test_two_tabs_moving_one_appointment_the_second_is_refused(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    await salon(db_engine, make_user)
+    carla = await make_user()
+    appointment = await book(db_engine, carla, at(MONDAY, 10))
+    await sign_in(client, carla.email)
+    path = f"/profile/appointments/{appointment.id}/reschedule/confirm"
+    first = await post_form(client, path, {"version": "1", "start": "2026-12-07T13:00Z"})
+    assert first.status_code == 303
+    second = await post_form(client, path, {"version": "1", "start": "2026-12-07T14:00Z"})
+    assert second.status_code == 409
+    assert "changed after you opened this page" in second.text
+    [row] = await appointments(db_engine)
+    assert row.starts_at == at(MONDAY, 14)
+
+
+async def test_moving_to_a_taken_time_is_a_conflict_and_changes_nothing(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    await salon(db_engine, make_user)
+    carla = await make_user()
+    appointment = await book(db_engine, carla, at(MONDAY, 10))
+    await book(db_engine, await make_user(), at(MONDAY, 14))
+    await sign_in(client, carla.email)
+    path = f"/profile/appointments/{appointment.id}/reschedule/confirm"
+    taken = await post_form(client, path, {"version": "1", "start": "2026-12-07T13:30Z"})
+    assert taken.status_code == 409
+    assert "Someone else booked this time" in taken.text
+    assert f"{path}?start={start_param(at(MONDAY, 15))}" in links(taken.text)
+    assert (await post_form(client, path, {"version": "1", "start": "2026-12-07T11:15Z"})).status_code == 422
+    rows = await appointments(db_engine)
+    assert [row.starts_at for row in rows] == [at(MONDAY, 10), at(MONDAY, 14)]
+    assert rows[0].sequence == 0
+
+
+async def test_nobody_moves_someone_elses_appointment_or_one_past_the_cutoff(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    await salon(db_engine, make_user)
+    carla = await make_user()
+    soon = await book(db_engine, carla, at(MONDAY - datetime.timedelta(days=4), 13))  # today, in four hours
+    await sign_in(client, (await make_user()).email)
+    assert (await client.get(f"/profile/appointments/{soon.id}/reschedule")).status_code == 404
+    await sign_in(client, carla.email)
+    late = await post_form(
+        client, f"/profile/appointments/{soon.id}/reschedule/confirm", {"version": "1", "start": "2026-12-07T09:00Z"}
+    )
+    assert late.status_code == 409
+    assert "until 24 hours before" in late.text
+    assert (await appointments(db_engine))[0].starts_at == soon.starts_at
+
+
 # --- in Chromium, with JavaScript on and off --------------------------------------------
 
 
@@ -306,6 +392,11 @@ async def test_book_see_and_cancel_in_the_browser(
     await page.get_by_role("button", name="Book this appointment").click()
     await expect(page.get_by_role("heading", name="My appointments")).to_be_visible()
     await expect(page.get_by_text(re.compile("^Booked: Haircut"))).to_be_visible()
+    await page.get_by_role("link", name=re.compile("^Move")).click()
+    await page.get_by_role("navigation", name="Days").get_by_role("link").nth(2).click()
+    await page.locator(".time-list").get_by_role("link").last.click()
+    await page.get_by_role("button", name="Move it to this time").click()
+    await expect(page.get_by_text(re.compile("^Moved: Haircut, now"))).to_be_visible()
     await page.get_by_role("link", name=re.compile("^Cancel")).click()
     await page.get_by_role("button", name="Yes, cancel it").click()
     await expect(page.get_by_text(re.compile("^Cancelled: Haircut"))).to_be_visible()

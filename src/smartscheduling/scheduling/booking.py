@@ -1,5 +1,6 @@
 """Booking: the free times of an offering (the pure availability module, fed from the
-database) and appointments booked and cancelled so that a staff member's never overlap.
+database) and appointments booked, moved and cancelled so that a staff member's never
+overlap.
 
 The guarantee is the database's, not a check before the insert: on PostgreSQL the
 ``appointment_no_overlap`` exclusion constraint refuses the second of two overlapping
@@ -163,6 +164,10 @@ class BookingService:
         if offering is None or offering.archived_at is not None:
             raise NoLongerOfferedError
         return offering
+
+    async def any_offering(self, offering_id: uuid.UUID) -> Offering:
+        """An offering, archived or not (an appointment made for it can still be moved)."""
+        return await self.session.get_one(Offering, offering_id)
 
     async def performers(self, offering: Offering) -> Sequence[User]:
         """Who performs ``offering`` and can take appointments, by name."""
@@ -358,6 +363,71 @@ class BookingService:
         found = [view for view in await self.appointments_of(client_id) if view.appointment.id == appointment_id]
         return found[0] if found else None
 
+    async def reschedule(
+        self,
+        business: Business,
+        view: AppointmentView,
+        client: User,
+        start: datetime.datetime,
+        *,
+        version: int,
+        now: datetime.datetime,
+        actor: Actor,
+    ) -> Appointment:
+        """Move the appointment to ``start``, with the same staff member, up to the
+        cut-off: the same row (its history says from when to when), the calendar
+        file's SEQUENCE raised, the reminder due again for the new time."""
+        appointment = self._changeable(business, view, version=version, now=now)
+        offering = await self.session.get_one(Offering, appointment.offering_id)
+        staff = [person for person in await self.performers(offering) if person.id == appointment.staff_id]
+        if not staff:
+            raise NotPerformedError
+        day = [start.astimezone(ZoneInfo(business.time_zone)).date()]
+        await self._serialize()
+        free = await self.free_times(business, offering, staff, day, now=now, ignoring=appointment.id)
+        if not any(option.start == start for option in free):
+            await self._roll_back(business, offering, appointment, *staff)
+            raise await self.unavailable(business, offering, staff, start, now=now, ignoring=appointment.id)
+        shape = shape_of(offering)
+        occupied = shape.occupies(start)
+        entry = {
+            "at": now.isoformat(),
+            "from": appointment.starts_at.isoformat(),
+            "to": start.isoformat(),
+            "by": "client",
+        }
+        appointment.starts_at, appointment.ends_at = start, start + shape.duration
+        appointment.occupied_from, appointment.occupied_until = occupied.start, occupied.end
+        appointment.history = [*appointment.history, entry]
+        appointment.sequence += 1
+        record(
+            self.session, "appointment.rescheduled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
+        )
+        self._tell(client, "appointment_rescheduled", business, offering, appointment)
+        try:
+            await self.session.commit()
+        except StaleDataError:
+            await self.session.rollback()
+            raise StaleAppointmentError from None
+        except DBAPIError as error:
+            if not lost_race(error):
+                raise
+            await self._roll_back(business, offering, appointment, *staff)
+            raise await self.unavailable(business, offering, staff, start, now=now, ignoring=appointment.id) from None
+        return appointment
+
+    @staticmethod
+    def _changeable(business: Business, view: AppointmentView, *, version: int, now: datetime.datetime) -> Appointment:
+        """The appointment, if the client may still change it as the page they sent showed it."""
+        appointment = view.appointment
+        if version != appointment.version:
+            raise StaleAppointmentError
+        if appointment.status is AppointmentStatus.CANCELLED:
+            raise AlreadyCancelledError
+        if now > appointment.starts_at - datetime.timedelta(hours=business.cutoff_hours):
+            raise CutoffPassedError(business)
+        return appointment
+
     async def cancel(
         self,
         business: Business,
@@ -369,13 +439,7 @@ class BookingService:
         actor: Actor,
     ) -> None:
         """The client cancels, up to the cut-off. The row stays: who cancelled it, when."""
-        appointment = view.appointment
-        if version != appointment.version:
-            raise StaleAppointmentError
-        if appointment.status is AppointmentStatus.CANCELLED:
-            raise AlreadyCancelledError
-        if now > appointment.starts_at - datetime.timedelta(hours=business.cutoff_hours):
-            raise CutoffPassedError(business)
+        appointment = self._changeable(business, view, version=version, now=now)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at, appointment.cancelled_by_id = now, client.id
         appointment.sequence += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 
 from smartscheduling.accounts.guards import anyone, requires_login
 from smartscheduling.accounts.identity import Viewer, ViewerDep, VisitorDep
+from smartscheduling.accounts.models import User
 from smartscheduling.audit.service import ActorDep
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking import (
@@ -101,8 +103,88 @@ def start_of(raw: str | None) -> datetime.datetime:
     return start.astimezone(datetime.UTC)
 
 
+def staff_text(staff: uuid.UUID | None) -> str:
+    return ANYONE if staff is None else str(staff)
+
+
+def booking_links(request: HTMXRequest, offering: Offering, staff: uuid.UUID | None) -> Links:
+    """The picker's links while booking ``offering`` with ``staff`` (``None``: anyone)."""
+    query = urlencode({"staff": staff_text(staff)})
+    days = request.app.route_reverse("book-offering", offering_id=offering.id)
+    times = request.app.route_reverse("book-confirm", offering_id=offering.id)
+    return Links(f"{days}?{query}&", f"{times}?{query}&")
+
+
+def form_version(raw: object) -> int:
+    """The version a form was opened at (``0``, which no row has, when it is no number)."""
+    try:
+        return int(str(raw))
+    except ValueError:
+        return 0
+
+
 def instant_text(instant: datetime.datetime) -> str:
     return instant.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Where the picker's links go: ``days`` (a day list or a day, with ``from=`` and
+    ``day=`` appended) and ``times`` (a time's confirm step, with ``start=``)."""
+
+    days: str
+    times: str
+
+    def day(self, first: datetime.date, day: datetime.date) -> str:
+        return f"{self.days}{urlencode({'from': first.isoformat(), 'day': day.isoformat()})}"
+
+    def page(self, first: datetime.date) -> str:
+        return f"{self.days}{urlencode({'from': first.isoformat()})}"
+
+    def time(self, start: datetime.datetime) -> str:
+        return f"{self.times}{urlencode({'start': instant_text(start)})}"
+
+
+@dataclass(frozen=True, slots=True)
+class Picker:
+    """Fourteen bookable days from ``first``, the free times of each, and the chosen day."""
+
+    first: datetime.date
+    by_day: dict[datetime.date, list[FreeTime]]
+    day: datetime.date | None
+    earlier: datetime.date | None
+    later: datetime.date | None
+
+    @property
+    def times(self) -> list[FreeTime]:
+        return self.by_day.get(self.day, []) if self.day else []
+
+    @classmethod
+    async def of(
+        cls,
+        bookings: BookingService,
+        business: Business,
+        offering: Offering,
+        staff: Sequence[User],
+        *,
+        now: datetime.datetime,
+        first: datetime.date | None,
+        day: datetime.date | None,
+        ignoring: uuid.UUID | None = None,
+    ) -> Picker:
+        days = booking_days(business, now)
+        start = first if first in days else days[0]
+        shown = [d for d in days if start <= d][:DAYS_SHOWN]
+        free = await bookings.free_times(business, offering, staff, shown, now=now, ignoring=ignoring)
+        zone = ZoneInfo(business.time_zone)
+        by_day: dict[datetime.date, list[FreeTime]] = {d: [] for d in shown}
+        for option in free:
+            by_day[option.start.astimezone(zone).date()].append(option)
+        if day not in by_day:
+            day = next((d for d, options in by_day.items() if options), None)
+        earlier = [d for d in days if d < start][-DAYS_SHOWN:]
+        later = [d for d in days if d > shown[-1]]
+        return cls(start, by_day, day, earlier[0] if earlier else None, later[0] if later else None)
 
 
 class BookingController(Controller):
@@ -148,29 +230,11 @@ class BookingController(Controller):
             return HTMXTemplate(template_name="scheduling/book_staff.html", context=context)
         chosen = staff_choice(staff)
         candidates = await bookings.candidates(offering, chosen)
-        days = booking_days(business, now)
-        start = first if first in days else days[0]
-        shown = [d for d in days if start <= d][:DAYS_SHOWN]
-        free = await bookings.free_times(business, offering, candidates, shown, now=now)
-        zone = ZoneInfo(business.time_zone)
-        by_day: dict[datetime.date, list[FreeTime]] = {d: [] for d in shown}
-        for option in free:
-            by_day[option.start.astimezone(zone).date()].append(option)
-        if day is None or day not in by_day:
-            day = next((d for d, options in by_day.items() if options), None)
-        later = [d for d in days if d > shown[-1]]
-        earlier = [d for d in days if d < start]
         context |= {
-            "chosen": chosen,
-            "staff_value": ANYONE if chosen is None else str(chosen),
+            "staff_value": staff_text(chosen),
             "staff_name": next((p.name for p in candidates if p.id == chosen), None),
-            "by_day": by_day,
-            "day": day,
-            "times": by_day.get(day, []) if day else [],
-            "later": later[0] if later else None,
-            "earlier": earlier[-DAYS_SHOWN] if len(earlier) >= DAYS_SHOWN else (earlier[0] if earlier else None),
-            "first": start,
-            "instant_text": instant_text,
+            "picker": await Picker.of(bookings, business, offering, candidates, now=now, first=first, day=day),
+            "links": booking_links(request, offering, chosen),
         }
         partial = request.htmx and request.htmx.target == "picker"
         return HTMXTemplate(
@@ -178,26 +242,23 @@ class BookingController(Controller):
             context=context,
         )
 
+    @staticmethod
     async def _confirm_page(
-        self,
+        request: HTMXRequest,
+        choice: tuple[Offering, Business, uuid.UUID | None, datetime.datetime],
         *,
-        offering: Offering,
-        business: Business,
         visitor: Viewer | None,
         bookings: BookingService,
-        staff: uuid.UUID | None,
-        start: datetime.datetime,
         refusal: RefusedError | None = None,
     ) -> HTMXTemplate:
+        offering, business, staff, start = choice
         candidates = await bookings.candidates(offering, staff)
-        query = urlencode({"staff": ANYONE if staff is None else str(staff), "start": instant_text(start)})
+        links = booking_links(request, offering, staff)
         context = {
-            "offering": offering, "business": business, "clock": Clock.of(business, visitor),
-            "staff_value": ANYONE if staff is None else str(staff),
-            "staff_name": next((p.name for p in candidates if p.id == staff), None),
-            "start": start, "start_value": instant_text(start), "query": query, "visitor": visitor,
+            "offering": offering, "business": business, "clock": Clock.of(business, visitor), "visitor": visitor,
+            "staff_value": staff_text(staff), "staff_name": next((p.name for p in candidates if p.id == staff), None),
+            "start": start, "start_value": instant_text(start), "here": links.time(start), "links": links,
             "refusal": refusal, "nearest": getattr(refusal, "nearest", []), "price_text": price_text,
-            "instant_text": instant_text,
         }  # fmt: skip
         answer = refusal_answer(refusal) if refusal else {}
         return HTMXTemplate(template_name="scheduling/book_confirm.html", context=context, **answer)
@@ -206,6 +267,7 @@ class BookingController(Controller):
     async def confirm_page(
         self,
         *,
+        request: HTMXRequest,
         offering_id: FromPath[uuid.UUID],
         visitor: VisitorDep,
         bookings: Bookings,
@@ -221,11 +283,11 @@ class BookingController(Controller):
         candidates = await bookings.candidates(offering, chosen)
         day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
         free = await bookings.free_times(business, offering, candidates, day, now=now)
-        page = {"offering": offering, "business": business, "visitor": visitor, "bookings": bookings}
+        refusal = None
         if not any(option.start == wanted for option in free):
             refusal = await bookings.unavailable(business, offering, candidates, wanted, now=now)
-            return await self._confirm_page(**page, staff=chosen, start=wanted, refusal=refusal)
-        return await self._confirm_page(**page, staff=chosen, start=wanted)
+        choice = (offering, business, chosen, wanted)
+        return await self._confirm_page(request, choice, visitor=visitor, bookings=bookings, refusal=refusal)
 
     @post("/{offering_id:uuid}/confirm", guards=[requires_login])
     async def book(
@@ -248,8 +310,8 @@ class BookingController(Controller):
                 business, offering, viewer.user, wanted, staff_id=chosen, now=now, actor=actor
             )
         except UnavailableTimeError as refusal:
-            page = {"offering": offering, "business": business, "visitor": viewer, "bookings": bookings}
-            return await self._confirm_page(**page, staff=chosen, start=wanted, refusal=refusal)
+            choice = (offering, business, chosen, wanted)
+            return await self._confirm_page(request, choice, visitor=viewer, bookings=bookings, refusal=refusal)
         clock = Clock.of(business, viewer)
         flash(request, f"Booked: {offering.name}, {clock.moment(appointment.starts_at)}.", "ok")
         return redirect(request, request.app.route_reverse("my-appointments"))
@@ -290,6 +352,113 @@ class MyAppointmentsController(Controller):
         answer = refusal_answer(refusal) if refusal else {}
         return HTMXTemplate(template_name="scheduling/cancel.html", context=context, **answer)
 
+    async def _moving(
+        self, bookings: BookingService, businesses: BusinessService, viewer: Viewer, appointment_id: uuid.UUID
+    ) -> tuple[AppointmentView, Business, Offering, list[User]]:
+        view = await self._mine(bookings, viewer, appointment_id)
+        business = await businesses.current()
+        offering = await bookings.any_offering(view.appointment.offering_id)
+        staff = [person for person in await bookings.performers(offering) if person.id == view.appointment.staff_id]
+        return view, business, offering, staff
+
+    @get("/{appointment_id:uuid}/reschedule", name="reschedule-appointment")
+    async def reschedule_page(
+        self,
+        *,
+        request: HTMXRequest,
+        appointment_id: FromPath[uuid.UUID],
+        viewer: ViewerDep,
+        bookings: Bookings,
+        businesses: Businesses,
+        now: Now,
+        day: FromQuery[datetime.date | None] = None,
+        first: Annotated[datetime.date | None, QueryParameter(name="from")] = None,
+    ) -> HTMXTemplate:
+        """The same service with the same person: another day and time."""
+        view, business, offering, staff = await self._moving(bookings, businesses, viewer, appointment_id)
+        here = request.app.route_reverse("reschedule-appointment", appointment_id=view.appointment.id)
+        confirm = request.app.route_reverse("reschedule-confirm", appointment_id=view.appointment.id)
+        picker = await Picker.of(
+            bookings, business, offering, staff, now=now, first=first, day=day, ignoring=view.appointment.id
+        )
+        context = {
+            "view": view, "business": business, "offering": offering, "clock": Clock.of(business, viewer),
+            "picker": picker, "links": Links(f"{here}?", f"{confirm}?"), "staff": staff,
+        }  # fmt: skip
+        partial = request.htmx and request.htmx.target == "picker"
+        return HTMXTemplate(
+            template_name="scheduling/partials/_picker.html" if partial else "scheduling/reschedule.html",
+            context=context,
+        )
+
+    @staticmethod
+    def _reschedule_confirm(
+        request: HTMXRequest,
+        view: AppointmentView,
+        business: Business,
+        viewer: Viewer,
+        start: datetime.datetime,
+        *,
+        refusal: RefusedError | None = None,
+    ) -> HTMXTemplate:
+        confirm = request.app.route_reverse("reschedule-confirm", appointment_id=view.appointment.id)
+        context = {
+            "view": view, "business": business, "clock": Clock.of(business, viewer), "start": start,
+            "start_value": instant_text(start), "refusal": refusal, "nearest": getattr(refusal, "nearest", []),
+            "links": Links("", f"{confirm}?"),
+        }  # fmt: skip
+        answer = refusal_answer(refusal) if refusal else {}
+        return HTMXTemplate(template_name="scheduling/reschedule_confirm.html", context=context, **answer)
+
+    @get("/{appointment_id:uuid}/reschedule/confirm", name="reschedule-confirm")
+    async def reschedule_confirm(
+        self,
+        *,
+        request: HTMXRequest,
+        appointment_id: FromPath[uuid.UUID],
+        viewer: ViewerDep,
+        bookings: Bookings,
+        businesses: Businesses,
+        now: Now,
+        start: FromQuery[str | None] = None,
+    ) -> HTMXTemplate:
+        view, business, offering, staff = await self._moving(bookings, businesses, viewer, appointment_id)
+        wanted = start_of(start)
+        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
+        free = await bookings.free_times(business, offering, staff, day, now=now, ignoring=view.appointment.id)
+        refusal = None
+        if not any(option.start == wanted for option in free):
+            refusal = await bookings.unavailable(
+                business, offering, staff, wanted, now=now, ignoring=view.appointment.id
+            )
+        return self._reschedule_confirm(request, view, business, viewer, wanted, refusal=refusal)
+
+    @post("/{appointment_id:uuid}/reschedule/confirm")
+    async def reschedule(
+        self,
+        *,
+        request: HTMXRequest,
+        appointment_id: FromPath[uuid.UUID],
+        viewer: ViewerDep,
+        actor: ActorDep,
+        bookings: Bookings,
+        businesses: Businesses,
+        now: Now,
+    ) -> Response[Any]:
+        view = await self._mine(bookings, viewer, appointment_id)
+        business = await businesses.current()
+        form = await request.form()
+        wanted = start_of(form.get("start"))
+        try:
+            appointment = await bookings.reschedule(
+                business, view, viewer.user, wanted, version=form_version(form.get("version")), now=now, actor=actor
+            )
+        except RefusedError as refusal:
+            return self._reschedule_confirm(request, view, business, viewer, wanted, refusal=refusal)
+        clock = Clock.of(business, viewer)
+        flash(request, f"Moved: {view.offering}, now {clock.moment(appointment.starts_at)}.", "ok")
+        return redirect(request, request.app.route_reverse("my-appointments"))
+
     @get("/{appointment_id:uuid}/cancel", name="cancel-appointment")
     async def cancel_page(
         self, appointment_id: FromPath[uuid.UUID], viewer: ViewerDep, bookings: Bookings, businesses: Businesses
@@ -311,10 +480,7 @@ class MyAppointmentsController(Controller):
     ) -> Response[Any]:
         view = await self._mine(bookings, viewer, appointment_id)
         business = await businesses.current()
-        try:
-            version = int((await request.form()).get("version", ""))
-        except ValueError:
-            version = 0
+        version = form_version((await request.form()).get("version"))
         try:
             await bookings.cancel(business, view, viewer.user, version=version, now=now, actor=actor)
         except RefusedError as refusal:

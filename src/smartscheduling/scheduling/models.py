@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.config import SITE_NAME
-from smartscheduling.db import AuditedModel, NaturalKeyModel, text_enum, utcnow
+from smartscheduling.db import AuditedModel, JsonDocument, NaturalKeyModel, text_enum, utcnow
 
 #: The one row's key: a deployment serves one business.
 THE_BUSINESS = 1
@@ -181,6 +181,9 @@ class Appointment(AuditedModel):
     )
     #: The calendar file's SEQUENCE: raised by each change the client is told of.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    #: Each move, oldest first: ``{"at", "from", "to", "by"}`` (UTC ISO instants; ``by``
+    #: is ``client`` or ``staff``): a reschedule keeps the appointment and says so.
+    history: Mapped[list[dict[str, str]]] = mapped_column(JsonDocument, default=list)
     #: The start time the reminder was sent for: one reminder per appointment time.
     reminded_for: Mapped[datetime.datetime | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
