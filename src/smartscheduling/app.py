@@ -172,8 +172,8 @@ async def provide_offerings(db_session: NamedDependency[AsyncSession]) -> Offeri
     return OfferingService(session=db_session)
 
 
-async def provide_bookings(db_session: NamedDependency[AsyncSession]) -> BookingService:
-    return BookingService(db_session)
+async def provide_bookings(db_session: NamedDependency[AsyncSession], state: State) -> BookingService:
+    return BookingService(db_session, domain=state.settings.site_host)
 
 
 async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> ClosedDayService:

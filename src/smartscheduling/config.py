@@ -100,6 +100,11 @@ class Settings:
         return urlsplit(self.base_url).scheme == "https"
 
     @property
+    def site_host(self) -> str:
+        """The site's host name (what calendar UIDs and message ids are unique under)."""
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
     def base_origin(self) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"

@@ -75,7 +75,7 @@ async def book(
     engine: AsyncEngine, client: User, start: datetime.datetime, staff_id: uuid.UUID | None = None
 ) -> Appointment:
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        service = BookingService(session)
+        service = BookingService(session, domain="testserver.local")
         offering = (await service.bookable())[0]
         return await service.book(
             await business_of(session), offering, client, start,
@@ -85,7 +85,7 @@ async def book(
 
 async def free_on(engine: AsyncEngine, day: datetime.date) -> list[datetime.datetime]:
     async with AsyncSession(engine) as session:
-        service = BookingService(session)
+        service = BookingService(session, domain="testserver.local")
         offering = (await service.bookable())[0]
         staff = await service.performers(offering)
         free = await service.free_times(await business_of(session), offering, staff, [day], now=NOW)

@@ -138,6 +138,7 @@ class Claimed:
     subject: str
     body_text: str
     body_html: str | None
+    calendar: str | None
     attempts: int
 
 
@@ -166,6 +167,10 @@ def build_message(row: Claimed, mail_from: str) -> EmailMessage:
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    if row.calendar:
+        # The METHOD inside (REQUEST, CANCEL) is repeated on the part, as iTIP's e-mail binding asks.
+        method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in row.calendar else "REQUEST"
+        message.add_attachment(row.calendar, subtype="calendar", filename="appointment.ics", params={"method": method})
     return message
 
 
@@ -195,6 +200,7 @@ async def claim(engine: AsyncEngine, limit: int = BATCH_SIZE, lease: timedelta =
             OutboxMessage.subject,
             OutboxMessage.body_text,
             OutboxMessage.body_html,
+            OutboxMessage.calendar,
             OutboxMessage.attempts,
         )
         .execution_options(synchronize_session=False)
@@ -217,7 +223,7 @@ async def _finish(engine: AsyncEngine, row: Claimed, **values: object) -> None:
 async def _mark_sent(engine: AsyncEngine, row: Claimed) -> None:
     await _finish(
         engine, row, status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None,
-        to_address=None, body_text=None, body_html=None,
+        to_address=None, body_text=None, body_html=None, calendar=None,
     )  # fmt: skip
 
 

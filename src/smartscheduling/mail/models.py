@@ -39,6 +39,8 @@ class OutboxMessage(AuditedModel):
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    #: An iCalendar file sent with it (an appointment), erased with the bodies.
+    calendar: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[OutboxStatus] = mapped_column(
         text_enum(OutboxStatus, "outbox_status", length=16),
         default=OutboxStatus.PENDING,

@@ -48,6 +48,7 @@ def enqueue(
     context: dict[str, Any],
     user_id: uuid.UUID | None = None,
     dedupe_key: str | None = None,
+    calendar: str | None = None,
 ) -> OutboxMessage:
     subject, text, html = render(kind, context)
     message = OutboxMessage(
@@ -58,6 +59,7 @@ def enqueue(
         body_text=text,
         body_html=html,
         dedupe_key=dedupe_key,
+        calendar=calendar,
     )
     session.add(message)
     return message

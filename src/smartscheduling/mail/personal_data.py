@@ -20,6 +20,8 @@ HOLDINGS = (
             "user_id": YOUR_ACCOUNT_ID,
             "body_text": "the message itself, which holds single-use links; erased once delivered",
             "body_html": "the message itself, which holds single-use links; erased once delivered",
+            "calendar": "the calendar file sent with an appointment's e-mail (your appointments are exported); "
+            "erased once delivered",
             "attempts": BOOKKEEPING,
             "next_attempt_at": BOOKKEEPING,
             "locked_until": BOOKKEEPING,

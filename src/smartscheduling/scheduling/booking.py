@@ -27,6 +27,7 @@ from smartscheduling.audit.service import Actor, record
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.scheduling import availability
+from smartscheduling.scheduling.calendar import appointment_calendar
 from smartscheduling.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -148,8 +149,10 @@ class BookingService:
     """Free times, booking and cancelling. Each public method that changes something is
     one unit of work with its audit event and its e-mail to the client."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, domain: str) -> None:
         self.session = session
+        #: The site's host name: calendar files' UIDs are unique under it.
+        self.domain = domain
 
     # --- what can be booked -------------------------------------------------------------
 
@@ -329,11 +332,21 @@ class BookingService:
             await self._roll_back(business, offering, *staff)
             raise await self.unavailable(business, offering, staff, start, now=now) from None
         record(self.session, "appointment.booked", actor=actor, subject_id=client.id, appointment=str(appointment.id))
-        self._tell(client, "appointment_booked", business, offering, appointment)
+        self._tell(client, "appointment_booked", business, offering, appointment, now=now)
         await self.session.commit()
         return appointment
 
-    def _tell(self, client: User, kind: str, business: Business, offering: Offering, appointment: Appointment) -> None:
+    def _tell(
+        self,
+        client: User,
+        kind: str,
+        business: Business,
+        offering: Offering,
+        appointment: Appointment,
+        *,
+        now: datetime.datetime,
+    ) -> None:
+        """The client's e-mail about the appointment, with its calendar file."""
         zone = ZoneInfo(client.time_zone or business.time_zone)
         context = {
             "name": client.name,
@@ -343,7 +356,10 @@ class BookingService:
             "zone": zone.key,
             "minutes": offering.duration_minutes,
         }
-        enqueue(self.session, kind, to=client.email, user_id=client.id, context=context)
+        calendar = appointment_calendar(
+            appointment, offering, business, attendee=client.email, domain=self.domain, now=now
+        )
+        enqueue(self.session, kind, to=client.email, user_id=client.id, context=context, calendar=calendar)
 
     # --- the client's appointments ------------------------------------------------------
 
@@ -403,7 +419,7 @@ class BookingService:
         record(
             self.session, "appointment.rescheduled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
         )
-        self._tell(client, "appointment_rescheduled", business, offering, appointment)
+        self._tell(client, "appointment_rescheduled", business, offering, appointment, now=now)
         try:
             await self.session.commit()
         except StaleDataError:
@@ -447,7 +463,7 @@ class BookingService:
             self.session, "appointment.cancelled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
         )
         offering = await self.session.get_one(Offering, appointment.offering_id)
-        self._tell(client, "appointment_cancelled", business, offering, appointment)
+        self._tell(client, "appointment_cancelled", business, offering, appointment, now=now)
         try:
             await self.session.commit()
         except StaleDataError:  # changed between this request's read and its write

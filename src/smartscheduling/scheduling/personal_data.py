@@ -33,6 +33,7 @@ HOLDINGS = (
             "currency",
             "status",
             "cancelled_at",
+            "history",
             "created_at",
             "updated_at",
         ),
