@@ -1,6 +1,6 @@
 """The worker process (``smartscheduling worker``, the Procfile's ``worker``): writes
-policy-change mailings to the outbox a batch at a time, delivers the outbox and does the
-housekeeping. In development ``run`` embeds it in the web process."""
+policy-change mailings to the outbox a batch at a time, queues appointment reminders,
+delivers the outbox and does the housekeeping. In development ``run`` embeds it in the web process."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import AccountToken
+from smartscheduling.clock import Clock, system_clock
 from smartscheduling.config import Settings
 from smartscheduling.db import create_engine, utcnow
 from smartscheduling.mail.delivery import deliver_due, sender_for
 from smartscheduling.policies.campaigns import CampaignService
+from smartscheduling.scheduling.reminders import send_reminders
 from smartscheduling.security.models import StoreItem, ThrottleCounter
 
 logger = logging.getLogger("smartscheduling.worker")
@@ -45,10 +47,13 @@ async def _step(name: str, work: Awaitable[int]) -> int:
         return 0
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: float = 2.0) -> None:
+async def run_worker(
+    settings: Settings, stop: asyncio.Event, *, poll_seconds: float = 2.0, clock: Clock = system_clock
+) -> None:
     """Work until ``stop`` is set; survives a database or mail server outage. Once it is
     set, the worker finishes the message (or the mailing batch) in hand and stops: what
-    it had claimed but not sent is released for the next worker."""
+    it had claimed but not sent is released for the next worker. ``clock``: what the
+    reminders go by."""
     engine = create_engine(settings)
     sender = sender_for(settings)
     lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -74,6 +79,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, *, poll_seconds: f
     try:
         while not stop.is_set():
             handled = await _step("campaigns", campaigns())
+            handled += await _step("reminders", send_reminders(engine, now=clock()))
             if stop.is_set():
                 break
             handled += await _step("delivery", deliver())
