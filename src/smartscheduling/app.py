@@ -64,6 +64,7 @@ from smartscheduling.scheduling.controllers import (
     ScheduleController,
 )
 from smartscheduling.scheduling.services import BusinessService, ClosedDayService, OfferingService, ScheduleService
+from smartscheduling.scheduling.time_off_controllers import StaffExceptionsController, TimeOffController
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -247,6 +248,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             OfferingAdminController,
             ClosedDaysController,
             ScheduleController,
+            StaffExceptionsController,
+            TimeOffController,
             BookingController,
             MyAppointmentsController,
             SignupController,

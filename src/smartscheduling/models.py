@@ -12,6 +12,7 @@ from smartscheduling.scheduling.models import (
     BusinessDay,
     Offering,
     OfferingStaff,
+    StaffException,
     WorkingHours,
 )
 from smartscheduling.security.models import StoreItem, ThrottleCounter
@@ -31,6 +32,7 @@ __all__ = (
     "PolicyCampaign",
     "PolicyVersion",
     "Processor",
+    "StaffException",
     "StoreItem",
     "ThrottleCounter",
     "User",

@@ -29,7 +29,15 @@ from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Erasure
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyKind, PolicyVersion
 from smartscheduling.registry import REGISTRY
-from smartscheduling.scheduling.models import Appointment, AppointmentStatus, Offering, OfferingStaff, WorkingHours
+from smartscheduling.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ExceptionKind,
+    Offering,
+    OfferingStaff,
+    StaffException,
+    WorkingHours,
+)
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -169,6 +177,13 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
             [
                 WorkingHours(user_id=user.id, weekday=0, start_minute=540, end_minute=1020),
                 WorkingHours(user_id=other.id, weekday=0, start_minute=600, end_minute=960),
+                StaffException(
+                    user_id=user.id,
+                    kind=ExceptionKind.TIME_OFF,
+                    first_day=datetime.date(2027, 1, 4),
+                    last_day=datetime.date(2027, 1, 8),
+                    note="Skiing",
+                ),
             ]
         )
         # Her appointments: one past, one to come; and one of someone else's.

@@ -32,11 +32,13 @@ from smartscheduling.scheduling.models import (
     Appointment,
     AppointmentStatus,
     Business,
+    ExceptionKind,
     Offering,
     OfferingStaff,
+    StaffException,
     WorkingHours,
 )
-from smartscheduling.scheduling.services import ClosedDayService
+from smartscheduling.scheduling.services import ClosedDayService, ScheduleService
 
 #: How many free times a refused booking suggests instead.
 NEAREST = 6
@@ -109,6 +111,15 @@ class AppointmentView:
     appointment: Appointment
     offering: str
     staff: str | None
+
+
+def wall_range(row: StaffException) -> tuple[datetime.datetime, datetime.datetime]:
+    """Time off as the local wall-clock range availability takes: whole days from the
+    first day's midnight to the midnight after the last, or the hours of one day."""
+    first = datetime.datetime.combine(row.first_day, datetime.time())
+    if row.start_minute is None or row.end_minute is None:
+        return first, datetime.datetime.combine(row.last_day + datetime.timedelta(days=1), datetime.time())
+    return first + datetime.timedelta(minutes=row.start_minute), first + datetime.timedelta(minutes=row.end_minute)
 
 
 def rules_of(business: Business) -> availability.Rules:
@@ -231,9 +242,19 @@ class BookingService:
             for staff_id, occupied_from, occupied_until in await self.session.execute(booked):
                 busy[staff_id].append(availability.Period(occupied_from, occupied_until))
         closed = await ClosedDayService(self.session).closed_between(business, days[0], days[-1])
+        extra: dict[uuid.UUID, dict[datetime.date, list[availability.WallInterval]]] = {person: {} for person in ids}
+        time_off: dict[uuid.UUID, list[tuple[datetime.datetime, datetime.datetime]]] = {person: [] for person in ids}
+        for row in await ScheduleService(self.session).exceptions_between(ids, days[0], days[-1]):
+            if row.kind is ExceptionKind.EXTRA_HOURS and row.start_minute is not None and row.end_minute is not None:
+                interval = availability.WallInterval(row.start_minute, row.end_minute)
+                extra[row.user_id].setdefault(row.first_day, []).append(interval)
+            elif row.kind is ExceptionKind.TIME_OFF:
+                time_off[row.user_id].append(wall_range(row))
         schedules = {
-            person: availability.Schedule(weekly=weekly[person], busy=busy[person])
-            for person in ids  # time off and extra hours will join here
+            person: availability.Schedule(
+                weekly=weekly[person], extra=extra[person], time_off=time_off[person], busy=busy[person]
+            )
+            for person in ids
         }
         found = availability.anyone(
             shape_of(offering), schedules, rules_of(business), now=now, days=days, closed=closed

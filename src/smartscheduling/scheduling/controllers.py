@@ -66,6 +66,19 @@ def zone_groups() -> dict[str, list[tuple[str, str]]]:
     return {region: [(zone, zone.replace("_", " ")) for zone in zones] for region, zones in time_zones().items()}
 
 
+async def staff_member(offerings: OfferingService, user_id: uuid.UUID) -> User:
+    """A staff member (or administrator) who can perform services; 404 for anyone else."""
+    found = next((person for person in await offerings.performers() if person.id == user_id), None)
+    if found is None:
+        raise NotFoundException("There is no such staff member.")
+    return found
+
+
+async def business_today(businesses: BusinessService, now: datetime.datetime) -> datetime.date:
+    """Today, in the business's time zone (where days start and end for its rules)."""
+    return now.astimezone(ZoneInfo((await businesses.current()).time_zone)).date()
+
+
 def settings_state(business: Business) -> FormState:
     values = {name: "" if getattr(business, name) is None else str(getattr(business, name)) for name in SETTINGS}
     return FormState(values={**values, "version": str(business.version)})
@@ -292,13 +305,6 @@ class ScheduleController(Controller):
     include_in_schema = False
 
     @staticmethod
-    async def _staff_member(offerings: OfferingService, user_id: uuid.UUID) -> User:
-        found = next((person for person in await offerings.performers() if person.id == user_id), None)
-        if found is None:
-            raise NotFoundException("There is no such staff member.")
-        return found
-
-    @staticmethod
     def _page(person: User, state: FormState, *, status_code: int = 200) -> HTMXTemplate:
         context = {"person": person, "form": state, "weekdays": WEEKDAYS, "example": HOURS_EXAMPLE}
         return HTMXTemplate(template_name="scheduling/week.html", context=context, status_code=status_code)
@@ -310,7 +316,7 @@ class ScheduleController(Controller):
 
     @get("/{user_id:uuid}", name="staff-week")
     async def week(self, user_id: FromPath[uuid.UUID], offerings: Offerings, schedules: Schedules) -> HTMXTemplate:
-        person = await self._staff_member(offerings, user_id)
+        person = await staff_member(offerings, user_id)
         week = await schedules.week(person.id)
         values = {name.lower(): hours_text(week[weekday]) for weekday, name in enumerate(WEEKDAYS)}
         return self._page(person, FormState(values=values))
@@ -325,7 +331,7 @@ class ScheduleController(Controller):
         offerings: Offerings,
         schedules: Schedules,
     ) -> Response[Any]:
-        person = await self._staff_member(offerings, user_id)
+        person = await staff_member(offerings, user_id)
         data, state = parse_form(WeekForm, await request.form())
         if data is None:
             return self._page(person, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)

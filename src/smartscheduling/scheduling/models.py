@@ -126,6 +126,37 @@ class WorkingHours(NaturalKeyModel):
     end_minute: Mapped[int] = mapped_column(Integer)
 
 
+class ExceptionKind(enum.StrEnum):
+    TIME_OFF = "time_off"
+    EXTRA_HOURS = "extra_hours"
+
+
+class StaffException(AuditedModel):
+    """A change to a staff member's usual week, in the business's wall-clock time: time
+    off (whole days ``first_day`` to ``last_day``, or part of one day) or extra hours on
+    one day. Staff add their own time off; administrators anyone's, and extra hours."""
+
+    __tablename__ = "staff_exception"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="days"),
+        CheckConstraint(
+            "(start_minute IS NULL AND end_minute IS NULL) OR (first_day = last_day AND start_minute >= 0 "
+            "AND start_minute < end_minute AND end_minute <= 1440)",
+            name="hours",
+        ),
+        CheckConstraint("kind <> 'extra_hours' OR start_minute IS NOT NULL", name="extra_hours_have_hours"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ExceptionKind] = mapped_column(text_enum(ExceptionKind, "exception_kind"))
+    first_day: Mapped[datetime.date] = mapped_column(Date)
+    last_day: Mapped[datetime.date] = mapped_column(Date)
+    #: Minutes after midnight; both ``None``: the whole days.
+    start_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    end_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+    note: Mapped[str] = mapped_column(String(120), default="")
+
+
 class AppointmentStatus(enum.StrEnum):
     BOOKED = "booked"
     CANCELLED = "cancelled"

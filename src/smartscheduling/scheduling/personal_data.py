@@ -9,7 +9,7 @@ from typing import Any
 
 from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
 from smartscheduling.scheduling.booking import cancel_upcoming
-from smartscheduling.scheduling.models import Appointment, OfferingStaff, WorkingHours
+from smartscheduling.scheduling.models import Appointment, OfferingStaff, StaffException, WorkingHours
 
 
 def _roles(appointment: Any, person: uuid.UUID) -> dict[str, str]:
@@ -79,5 +79,16 @@ HOLDINGS = (
         withheld={"user_id": YOUR_ACCOUNT_ID},
         erasure=Erasure.DELETE,
         order_by="weekday",
+    ),
+    Holding(
+        key="time_off",
+        title="Your time off and extra hours (staff)",
+        purpose="To offer clients only the times you work.",
+        model=StaffException,
+        owners=("user_id",),
+        shown=("kind", "first_day", "last_day", "start_minute", "end_minute", "note", "created_at", "updated_at"),
+        withheld={"id": INTERNAL, "user_id": YOUR_ACCOUNT_ID, "sa_orm_sentinel": INTERNAL},
+        erasure=Erasure.DELETE,
+        order_by="first_day",
     ),
 )

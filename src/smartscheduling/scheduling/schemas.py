@@ -196,3 +196,49 @@ class WeekForm(msgspec.Struct, kw_only=True):
     def week(self) -> dict[int, list[tuple[int, int]]]:
         """Weekday (0 = Monday) → its intervals."""
         return {weekday: parse_hours(getattr(self, name.lower())) for weekday, name in enumerate(WEEKDAYS)}
+
+
+def check_one_interval(value: str) -> str:
+    """A form field's ``clean``: at most one interval (``13:00–17:00``), written the one way."""
+    intervals = parse_hours(value)
+    if len(intervals) > 1:
+        msg = "Give one interval, like 13:00–17:00 (add another entry for a second one)."
+        raise ValueError(msg)
+    return hours_text(intervals)
+
+
+class ExceptionForm(msgspec.Struct, kw_only=True):
+    """Time off (whole days ``first_day`` to ``last_day``, or ``hours`` of one day) or
+    extra hours on one day."""
+
+    kind: Annotated[str, Meta(title="What", max_length=16)] = "time_off"
+    first_day: Annotated[datetime.date, Meta(title="From")]
+    last_day: Annotated[datetime.date, Meta(title="To")] | None = None
+    hours: Annotated[str, Meta(title="Hours", max_length=40, extra={"clean": check_one_interval})] = ""
+    note: Annotated[str, Meta(title="Note", max_length=120)] = ""
+
+    @staticmethod
+    def check(values: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        kind, first, last, hours = (
+            values.get("kind"),
+            values.get("first_day"),
+            values.get("last_day"),
+            values.get("hours"),
+        )
+        if kind not in ("time_off", "extra_hours"):
+            errors["kind"] = "Choose time off or extra hours."
+        if isinstance(first, datetime.date) and isinstance(last, datetime.date):
+            if last < first:
+                errors["last_day"] = "The last day cannot come before the first."
+            elif hours and last != first:
+                errors["hours"] = "Hours are for one day: leave them empty for whole days, or make it one day."
+            elif kind == "extra_hours" and last != first:
+                errors["last_day"] = "Extra hours are for one day: add one entry per day."
+        if kind == "extra_hours" and not hours and "hours" not in errors:
+            errors["hours"] = "Give the extra hours, like 18:00–20:00."
+        return errors
+
+    def interval(self) -> tuple[int, int] | None:
+        found = parse_hours(self.hours)
+        return found[0] if found else None

@@ -20,7 +20,16 @@ from smartscheduling.accounts.models import AccountStatus, Role, User
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.db import utcnow
 from smartscheduling.refusals import Refusal, RefusedError
-from smartscheduling.scheduling.models import THE_BUSINESS, Business, BusinessDay, Offering, OfferingStaff, WorkingHours
+from smartscheduling.scheduling.models import (
+    THE_BUSINESS,
+    Business,
+    BusinessDay,
+    ExceptionKind,
+    Offering,
+    OfferingStaff,
+    StaffException,
+    WorkingHours,
+)
 
 #: What the settings form edits, in its order.
 SETTINGS = (
@@ -276,9 +285,21 @@ class ClosedDayService:
         await self.session.commit()
 
 
+@dataclass(frozen=True, slots=True)
+class ExceptionChange:
+    """What the form says: time off or extra hours, the days, the hours (``None``: the
+    whole days) and a note."""
+
+    kind: ExceptionKind
+    first_day: datetime.date
+    last_day: datetime.date
+    interval: tuple[int, int] | None
+    note: str
+
+
 class ScheduleService:
-    """Staff members' usual weeks. Changing someone's hours is one unit of work with its
-    audit event (whose, which days; the hours themselves are in the row)."""
+    """Staff members' usual weeks, their time off and extra hours. Each change is one unit
+    of work with its audit event (whose, which days; the hours themselves are in the rows)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -307,3 +328,50 @@ class ScheduleService:
         record(self.session, "staff.hours_changed", actor=actor, subject_id=user_id, weekdays=changed)
         await self.session.commit()
         return changed
+
+    async def exceptions(self, user_id: uuid.UUID, since: datetime.date) -> Sequence[StaffException]:
+        """The staff member's time off and extra hours that are not over, soonest first."""
+        statement = select(StaffException).where(StaffException.user_id == user_id, StaffException.last_day >= since)
+        return (await self.session.scalars(statement.order_by(StaffException.first_day, StaffException.id))).all()
+
+    async def exceptions_between(
+        self, user_ids: Sequence[uuid.UUID], first: datetime.date, last: datetime.date
+    ) -> Sequence[StaffException]:
+        """Everyone's in ``user_ids`` that touch the days ``first`` to ``last``: what availability is given."""
+        statement = select(StaffException).where(
+            StaffException.user_id.in_(user_ids), StaffException.first_day <= last, StaffException.last_day >= first
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def add_exception(
+        self, user_id: uuid.UUID, change: ExceptionChange, *, today: datetime.date, actor: Actor
+    ) -> StaffException:
+        if change.first_day < today:
+            raise PastDayError(problems={"first_day": PastDayError.sentence})
+        start, end = change.interval or (None, None)
+        row = StaffException(
+            user_id=user_id, kind=change.kind, first_day=change.first_day, last_day=change.last_day,
+            start_minute=start, end_minute=end, note=change.note,
+        )  # fmt: skip
+        self.session.add(row)
+        record(
+            self.session, f"staff.{change.kind.value}_added", actor=actor, subject_id=user_id,
+            first_day=change.first_day.isoformat(), last_day=change.last_day.isoformat(),
+        )  # fmt: skip
+        await self.session.commit()
+        return row
+
+    async def remove_exception(
+        self, user_id: uuid.UUID, exception_id: uuid.UUID, *, kinds: frozenset[ExceptionKind], actor: Actor
+    ) -> StaffException | None:
+        """Remove one of the staff member's entries of ``kinds``; ``None`` if there is none such."""
+        row = await self.session.get(StaffException, exception_id)
+        if row is None or row.user_id != user_id or row.kind not in kinds:
+            return None
+        await self.session.delete(row)
+        record(
+            self.session, f"staff.{row.kind.value}_removed", actor=actor, subject_id=user_id,
+            first_day=row.first_day.isoformat(), last_day=row.last_day.isoformat(),
+        )  # fmt: skip
+        await self.session.commit()
+        return row
