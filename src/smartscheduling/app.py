@@ -64,7 +64,11 @@ from smartscheduling.scheduling.controllers import (
     ScheduleController,
 )
 from smartscheduling.scheduling.services import BusinessService, ClosedDayService, OfferingService, ScheduleService
-from smartscheduling.scheduling.time_off_controllers import StaffExceptionsController, TimeOffController
+from smartscheduling.scheduling.staff_controllers import (
+    StaffExceptionsController,
+    StaffProfileController,
+    TimeOffController,
+)
 from smartscheduling.security.headers import HttpsRedirectMiddleware, SecurityHeadersMiddleware
 from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
@@ -250,6 +254,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             ScheduleController,
             StaffExceptionsController,
             TimeOffController,
+            StaffProfileController,
             BookingController,
             MyAppointmentsController,
             SignupController,

@@ -13,6 +13,7 @@ from smartscheduling.scheduling.models import (
     Offering,
     OfferingStaff,
     StaffException,
+    StaffProfile,
     WorkingHours,
 )
 from smartscheduling.security.models import StoreItem, ThrottleCounter
@@ -33,6 +34,7 @@ __all__ = (
     "PolicyVersion",
     "Processor",
     "StaffException",
+    "StaffProfile",
     "StoreItem",
     "ThrottleCounter",
     "User",

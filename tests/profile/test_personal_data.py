@@ -36,6 +36,7 @@ from smartscheduling.scheduling.models import (
     Offering,
     OfferingStaff,
     StaffException,
+    StaffProfile,
     WorkingHours,
 )
 from tests.conftest import PASSWORD
@@ -177,6 +178,7 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
             [
                 WorkingHours(user_id=user.id, weekday=0, start_minute=540, end_minute=1020),
                 WorkingHours(user_id=other.id, weekday=0, start_minute=600, end_minute=960),
+                StaffProfile(user_id=user.id, display_name="Ada", bio="Numbers and engines."),
                 StaffException(
                     user_id=user.id,
                     kind=ExceptionKind.TIME_OFF,

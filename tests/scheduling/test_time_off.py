@@ -21,7 +21,7 @@ from smartscheduling.config import Settings
 from smartscheduling.scheduling.models import StaffException
 from tests.helpers import csrf_token, field_errors, form_error, post_form, sign_in
 from tests.policies.test_browser_policies import sign_in_as
-from tests.scheduling.test_booking import MONDAY, NOW, at, free_on, salon
+from tests.scheduling.test_booking import MONDAY, NOW, at, book, free_on, salon
 
 TUESDAY, SATURDAY = MONDAY + datetime.timedelta(days=1), MONDAY + datetime.timedelta(days=5)
 
@@ -151,3 +151,47 @@ async def test_staff_add_and_remove_time_off_in_the_browser(
     await page.get_by_role("row", name="Dentist").get_by_role("button", name="Remove").click()
     await expect(page.get_by_text("Nothing planned.")).to_be_visible()
     assert await entries(db_engine) == []
+
+
+# --- how staff appear to clients -------------------------------------------------------
+
+
+async def test_staff_say_how_clients_see_them_and_booking_shows_it(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    cut, [ana, _] = await salon(db_engine, make_user, staff=2)
+    await sign_in(client, ana.email)
+    form = (await client.get("/staff/profile")).text
+    assert f'value="{ana.name}"' in form  # the account's name until saved
+    empty = await post_form(client, "/staff/profile", {"display_name": "", "bio": ""})
+    assert empty.status_code == 422
+    assert "display_name" in field_errors(empty.text)
+    saved = await post_form(client, "/staff/profile", {"display_name": "Ana", "bio": "Curls and colour."})
+    assert (saved.status_code, saved.headers["location"]) == (303, "/staff/profile")
+    choice = (await client.get(f"/book/{cut.id}")).text
+    assert ">Ana</a>" in choice
+    assert "Curls and colour." in choice
+    async with AsyncSession(db_engine) as session:
+        [event] = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "staff.profile_changed"))).all()
+    assert (event.subject_id, event.details) == (ana.id, {"fields": ["display_name", "bio"]})
+    carla = await make_user()
+    await book(db_engine, carla, at(MONDAY, 10), staff_id=ana.id)
+    await sign_in(client, carla.email)
+    assert "with Ana" in (await client.get("/profile/appointments")).text
+    assert (await client.get("/staff/profile")).status_code == 403
+
+
+async def test_staff_edit_their_profile_in_the_browser(
+    page: Page, javascript: bool, make_user, db_engine: AsyncEngine
+) -> None:
+    del javascript  # runs with JavaScript on and off
+    _, [ana] = await salon(db_engine, make_user)
+    await sign_in_as(page, ana.email)
+    await page.goto("/staff/profile")
+    await page.get_by_label("Name shown to clients").fill("Ana")
+    await page.get_by_label("About you").fill("Curls and colour.")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("Saved: this is how clients see you.")).to_be_visible()
+    await page.goto("/book")
+    await page.get_by_role("link", name="Haircut").click()
+    await expect(page.get_by_role("heading", name="Haircut with Ana")).to_be_visible()

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, inspect, select, text, update
+from sqlalchemy import and_, exists, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -36,6 +36,7 @@ from smartscheduling.scheduling.models import (
     Offering,
     OfferingStaff,
     StaffException,
+    StaffProfile,
     WorkingHours,
 )
 from smartscheduling.scheduling.services import ClosedDayService, ScheduleService
@@ -102,6 +103,14 @@ class StaleAppointmentError(RefusedError):
 class AlreadyCancelledError(RefusedError):
     kind = Refusal.CONFLICT
     sentence = "This appointment is already cancelled."
+
+
+@dataclass(frozen=True, slots=True)
+class StaffCard:
+    """A staff member as clients see them."""
+
+    name: str
+    bio: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +201,16 @@ class BookingService:
             .order_by(User.name, User.id)
         )
         return (await self.session.scalars(statement)).all()
+
+    async def shown(self, staff: Sequence[User]) -> dict[uuid.UUID, StaffCard]:
+        """How each staff member appears to clients: their profile, else the account's name."""
+        profiles = await ScheduleService(self.session).profiles([person.id for person in staff])
+        return {
+            person.id: StaffCard(profiles[person.id].display_name, profiles[person.id].bio)
+            if person.id in profiles
+            else StaffCard(person.name, "")
+            for person in staff
+        }
 
     async def candidates(self, offering: Offering, staff_id: uuid.UUID | None) -> Sequence[User]:
         """``staff_id`` as the one to book with (``None``: everyone who performs it)."""
@@ -387,9 +406,10 @@ class BookingService:
     async def appointments_of(self, client_id: uuid.UUID) -> list[AppointmentView]:
         """The client's appointments, the latest start first."""
         statement = (
-            select(Appointment, Offering.name, User.name)
+            select(Appointment, Offering.name, func.coalesce(StaffProfile.display_name, User.name))
             .join(Offering, Offering.id == Appointment.offering_id)
             .outerjoin(User, User.id == Appointment.staff_id)
+            .outerjoin(StaffProfile, StaffProfile.user_id == Appointment.staff_id)
             .where(Appointment.client_id == client_id)
             .order_by(Appointment.starts_at.desc())
         )

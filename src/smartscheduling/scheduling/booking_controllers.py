@@ -224,7 +224,7 @@ class BookingController(Controller):
         performers = await bookings.performers(offering)
         context: dict[str, Any] = {
             "offering": offering, "business": business, "performers": performers, "staff": staff,
-            "clock": Clock.of(business, visitor), "price_text": price_text,
+            "clock": Clock.of(business, visitor), "price_text": price_text, "shown": await bookings.shown(performers),
         }  # fmt: skip
         if staff is None and len(performers) > 1:
             return HTMXTemplate(template_name="scheduling/book_staff.html", context=context)
@@ -232,7 +232,7 @@ class BookingController(Controller):
         candidates = await bookings.candidates(offering, chosen)
         context |= {
             "staff_value": staff_text(chosen),
-            "staff_name": next((p.name for p in candidates if p.id == chosen), None),
+            "staff_name": context["shown"][candidates[0].id].name if len(candidates) == 1 else None,
             "picker": await Picker.of(bookings, business, offering, candidates, now=now, first=first, day=day),
             "links": booking_links(request, offering, chosen),
         }
@@ -253,10 +253,12 @@ class BookingController(Controller):
     ) -> HTMXTemplate:
         offering, business, staff, start = choice
         candidates = await bookings.candidates(offering, staff)
+        shown = await bookings.shown(candidates)
         links = booking_links(request, offering, staff)
+        one = candidates[0].id if len(candidates) == 1 else None
         context = {
             "offering": offering, "business": business, "clock": Clock.of(business, visitor), "visitor": visitor,
-            "staff_value": staff_text(staff), "staff_name": next((p.name for p in candidates if p.id == staff), None),
+            "staff_value": staff_text(staff), "staff_name": shown[one].name if one else None,
             "start": start, "start_value": instant_text(start), "here": links.time(start), "links": links,
             "refusal": refusal, "nearest": getattr(refusal, "nearest", []), "price_text": price_text,
         }  # fmt: skip

@@ -126,6 +126,19 @@ class WorkingHours(NaturalKeyModel):
     end_minute: Mapped[int] = mapped_column(Integer)
 
 
+class StaffProfile(NaturalKeyModel):
+    """How a staff member appears to clients when they book: the name they go by and a
+    few words about them. Without one, clients see the account's name."""
+
+    __tablename__ = "staff_profile"
+    __pii_columns__ = frozenset({"display_name", "bio"})
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    bio: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class ExceptionKind(enum.StrEnum):
     TIME_OFF = "time_off"
     EXTRA_HOURS = "extra_hours"

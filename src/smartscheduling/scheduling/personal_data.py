@@ -9,7 +9,7 @@ from typing import Any
 
 from smartscheduling.personal_data import INTERNAL, YOUR_ACCOUNT_ID, Erasure, Holding
 from smartscheduling.scheduling.booking import cancel_upcoming
-from smartscheduling.scheduling.models import Appointment, OfferingStaff, StaffException, WorkingHours
+from smartscheduling.scheduling.models import Appointment, OfferingStaff, StaffException, StaffProfile, WorkingHours
 
 
 def _roles(appointment: Any, person: uuid.UUID) -> dict[str, str]:
@@ -90,5 +90,16 @@ HOLDINGS = (
         withheld={"id": INTERNAL, "user_id": YOUR_ACCOUNT_ID, "sa_orm_sentinel": INTERNAL},
         erasure=Erasure.DELETE,
         order_by="first_day",
+    ),
+    Holding(
+        key="staff_profile",
+        title="How clients see you (staff)",
+        purpose="To show clients who they book with.",
+        model=StaffProfile,
+        owners=("user_id",),
+        shown=("display_name", "bio", "updated_at"),
+        withheld={"user_id": YOUR_ACCOUNT_ID},
+        erasure=Erasure.DELETE,
+        order_by="user_id",
     ),
 )

@@ -242,3 +242,8 @@ class ExceptionForm(msgspec.Struct, kw_only=True):
     def interval(self) -> tuple[int, int] | None:
         found = parse_hours(self.hours)
         return found[0] if found else None
+
+
+class StaffProfileForm(msgspec.Struct, kw_only=True):
+    display_name: Annotated[str, Meta(title="Name shown to clients", max_length=60)]
+    bio: Annotated[str, Meta(title="About you", max_length=500, extra={"multiline": True})] = ""

@@ -28,6 +28,7 @@ from smartscheduling.scheduling.models import (
     Offering,
     OfferingStaff,
     StaffException,
+    StaffProfile,
     WorkingHours,
 )
 
@@ -375,3 +376,30 @@ class ScheduleService:
         )  # fmt: skip
         await self.session.commit()
         return row
+
+    async def profile(self, user_id: uuid.UUID) -> StaffProfile | None:
+        return await self.session.get(StaffProfile, user_id)
+
+    async def profiles(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, StaffProfile]:
+        """How each of ``user_ids`` appears to clients (only those who said)."""
+        if not user_ids:
+            return {}
+        rows = await self.session.scalars(select(StaffProfile).where(StaffProfile.user_id.in_(user_ids)))
+        return {row.user_id: row for row in rows}
+
+    async def set_profile(self, user_id: uuid.UUID, *, display_name: str, bio: str, actor: Actor) -> list[str]:
+        """Save how the staff member appears to clients; which fields changed."""
+        row = await self.profile(user_id)
+        if row is None:
+            row = StaffProfile(user_id=user_id, display_name=display_name, bio=bio)
+            self.session.add(row)
+            changed = ["display_name", *(["bio"] if bio else [])]
+        else:
+            changed = [
+                name for name, value in (("display_name", display_name), ("bio", bio)) if getattr(row, name) != value
+            ]
+            row.display_name, row.bio = display_name, bio
+        if changed:
+            record(self.session, "staff.profile_changed", actor=actor, subject_id=user_id, fields=changed)
+            await self.session.commit()
+        return changed

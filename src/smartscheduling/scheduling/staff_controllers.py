@@ -1,6 +1,7 @@
-"""Time off and extra hours: administrators add and remove anyone's (on the staff
-member's week, ``/staff/schedules/{id}``); staff add and remove their own time off at
-``/staff/time-off``. Every change is an audit event on the staff member's record."""
+"""Staff members' own pages and their exceptions: administrators add and remove anyone's
+time off and extra hours (``/staff/schedules/{id}/exceptions``); staff add and remove
+their own time off (``/staff/time-off``) and say how clients see them
+(``/staff/profile``). Every change is an audit event on the staff member's record."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from smartscheduling.audit.service import ActorDep
 from smartscheduling.refusals import FORM, RefusedError
 from smartscheduling.scheduling.controllers import business_today, staff_member
 from smartscheduling.scheduling.models import ExceptionKind
-from smartscheduling.scheduling.schemas import ExceptionForm, wall_time
+from smartscheduling.scheduling.schemas import ExceptionForm, StaffProfileForm, wall_time
 from smartscheduling.scheduling.services import BusinessService, ExceptionChange, OfferingService, ScheduleService
-from smartscheduling.web.forms import FormState, parse_form
+from smartscheduling.web.forms import FormState, parse_form, render_form
 from smartscheduling.web.http import redirect
 from smartscheduling.web.templating import long_date
 
@@ -200,3 +201,35 @@ class TimeOffController(Controller):
             raise NotFoundException("There is no such time off of yours.")
         flash(request, f"Removed: {days_text(removed.first_day, removed.last_day)}.", "ok")
         return redirect(request, request.app.route_reverse("time-off"))
+
+
+class StaffProfileController(Controller):
+    """How a staff member appears to clients who book: ``/staff/profile``."""
+
+    path = "/staff/profile"
+    guards = [requires_role(Role.STAFF)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+    PAGE = ("scheduling/staff_profile.html", "scheduling/partials/_staff_profile_form.html")
+
+    @get("/", name="staff-profile")
+    async def show(self, request: HTMXRequest, viewer: ViewerDep, schedules: Schedules) -> HTMXTemplate:
+        profile = await schedules.profile(viewer.id)
+        values = {
+            "display_name": profile.display_name if profile else viewer.name,
+            "bio": profile.bio if profile else "",
+        }
+        return render_form(request, *self.PAGE, FormState(values=values), saved=profile is not None)
+
+    @post("/")
+    async def save(
+        self, request: HTMXRequest, viewer: ViewerDep, actor: ActorDep, schedules: Schedules
+    ) -> Response[Any]:
+        data, state = parse_form(StaffProfileForm, await request.form())
+        if data is None:
+            return render_form(request, *self.PAGE, state, saved=False, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        changed = await schedules.set_profile(viewer.id, display_name=data.display_name, bio=data.bio, actor=actor)
+        message = "Saved: this is how clients see you." if changed else "Unchanged."
+        if request.htmx:
+            return render_form(request, *self.PAGE, state, saved=True, saved_message=message)
+        flash(request, message, "ok")
+        return redirect(request, request.app.route_reverse("staff-profile"))
