@@ -55,8 +55,9 @@ from smartscheduling.processors.services import ProcessorService
 from smartscheduling.profile.controllers import EmailChangeController, ProfileController
 from smartscheduling.profile.services import ProfileHooks, ProfileService
 from smartscheduling.registry import REGISTRY
+from smartscheduling.scheduling.appointment_controllers import MyAppointmentsController
 from smartscheduling.scheduling.booking import BookingService
-from smartscheduling.scheduling.booking_controllers import BookingController, MyAppointmentsController
+from smartscheduling.scheduling.booking_controllers import BookingController
 from smartscheduling.scheduling.controllers import (
     BusinessSettingsController,
     ClosedDaysController,

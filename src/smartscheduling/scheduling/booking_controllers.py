@@ -1,6 +1,7 @@
-"""Clients book (``/book``: service → staff or anyone → day → time → confirm) and keep
-their appointments (``/profile/appointments``: upcoming and past, cancel behind a
-confirm page). Every step is a real link or form; htmx swaps the day's times in place."""
+"""Clients book at ``/book``: service → staff or anyone → day → time → confirm. Every
+step is a real link or form; htmx swaps the day's times in place. The picker of days
+and times (``Picker``, ``Links``) and the way times are shown (``TimeZones``) serve
+moving an appointment too (``appointment_controllers``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
@@ -25,16 +25,14 @@ from smartscheduling.accounts.models import User
 from smartscheduling.audit.service import ActorDep
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking import (
-    AppointmentView,
     BookingService,
     FreeTime,
     NotOfferedError,
     NotPerformedError,
     UnavailableTimeError,
     booking_days,
-    split_by_time,
 )
-from smartscheduling.scheduling.models import AppointmentStatus, Business, Offering
+from smartscheduling.scheduling.models import Business, Offering
 from smartscheduling.scheduling.schemas import price_text
 from smartscheduling.scheduling.services import BusinessService
 from smartscheduling.web.errors import refusal_answer
@@ -49,7 +47,7 @@ ANYONE = "anyone"
 
 
 @dataclass(frozen=True, slots=True)
-class Clock:
+class TimeZones:
     """How a page shows instants: in the client's zone (their profile's, else the
     business's), and the business's zone when the two differ."""
 
@@ -57,7 +55,7 @@ class Clock:
     business_zone: ZoneInfo
 
     @classmethod
-    def of(cls, business: Business, visitor: Viewer | None) -> Clock:
+    def of(cls, business: Business, visitor: Viewer | None) -> TimeZones:
         business_zone = ZoneInfo(business.time_zone)
         zone = ZoneInfo(visitor.time_zone) if visitor and visitor.time_zone else business_zone
         return cls(zone, business_zone)
@@ -224,7 +222,8 @@ class BookingController(Controller):
         performers = await bookings.performers(offering)
         context: dict[str, Any] = {
             "offering": offering, "business": business, "performers": performers, "staff": staff,
-            "clock": Clock.of(business, visitor), "price_text": price_text, "shown": await bookings.shown(performers),
+            "zones": TimeZones.of(business, visitor), "price_text": price_text,
+            "shown": await bookings.shown(performers),
         }  # fmt: skip
         if staff is None and len(performers) > 1:
             return HTMXTemplate(template_name="scheduling/book_staff.html", context=context)
@@ -257,7 +256,7 @@ class BookingController(Controller):
         links = booking_links(request, offering, staff)
         one = candidates[0].id if len(candidates) == 1 else None
         context = {
-            "offering": offering, "business": business, "clock": Clock.of(business, visitor), "visitor": visitor,
+            "offering": offering, "business": business, "zones": TimeZones.of(business, visitor), "visitor": visitor,
             "staff_value": staff_text(staff), "staff_name": shown[one].name if one else None,
             "start": start, "start_value": instant_text(start), "here": links.time(start), "links": links,
             "refusal": refusal, "nearest": getattr(refusal, "nearest", []), "price_text": price_text,
@@ -314,179 +313,6 @@ class BookingController(Controller):
         except UnavailableTimeError as refusal:
             choice = (offering, business, chosen, wanted)
             return await self._confirm_page(request, choice, visitor=viewer, bookings=bookings, refusal=refusal)
-        clock = Clock.of(business, viewer)
-        flash(request, f"Booked: {offering.name}, {clock.moment(appointment.starts_at)}.", "ok")
-        return redirect(request, request.app.route_reverse("my-appointments"))
-
-
-class MyAppointmentsController(Controller):
-    """The client's appointments in the Profile: ``/profile/appointments``."""
-
-    path = "/profile/appointments"
-    guards = [requires_login]  # noqa: RUF012 (Litestar's declaration style)
-    include_in_schema = False
-
-    @get("/", name="my-appointments")
-    async def list(self, viewer: ViewerDep, bookings: Bookings, businesses: Businesses, now: Now) -> HTMXTemplate:
-        business = await businesses.current()
-        upcoming, past = split_by_time(await bookings.appointments_of(viewer.id), now)
-        cutoff = datetime.timedelta(hours=business.cutoff_hours)
-        context = {
-            "upcoming": upcoming, "past": past, "business": business, "clock": Clock.of(business, viewer),
-            "changeable": lambda view: view.appointment.status is AppointmentStatus.BOOKED
-            and now <= view.appointment.starts_at - cutoff,
-            "Status": AppointmentStatus,
-        }  # fmt: skip
-        return HTMXTemplate(template_name="scheduling/my_appointments.html", context=context)
-
-    @staticmethod
-    async def _mine(bookings: BookingService, viewer: Viewer, appointment_id: uuid.UUID) -> AppointmentView:
-        view = await bookings.appointment_of(viewer.id, appointment_id)
-        if view is None:  # someone else's is as unknown as one that does not exist
-            raise NotFoundException("There is no such appointment among yours.")
-        return view
-
-    @staticmethod
-    def _cancel_page(
-        view: AppointmentView, business: Business, viewer: Viewer, *, refusal: RefusedError | None = None
-    ) -> HTMXTemplate:
-        context = {"view": view, "business": business, "clock": Clock.of(business, viewer), "refusal": refusal}
-        answer = refusal_answer(refusal) if refusal else {}
-        return HTMXTemplate(template_name="scheduling/cancel.html", context=context, **answer)
-
-    async def _moving(
-        self, bookings: BookingService, businesses: BusinessService, viewer: Viewer, appointment_id: uuid.UUID
-    ) -> tuple[AppointmentView, Business, Offering, list[User]]:
-        view = await self._mine(bookings, viewer, appointment_id)
-        business = await businesses.current()
-        offering = await bookings.any_offering(view.appointment.offering_id)
-        staff = [person for person in await bookings.performers(offering) if person.id == view.appointment.staff_id]
-        return view, business, offering, staff
-
-    @get("/{appointment_id:uuid}/reschedule", name="reschedule-appointment")
-    async def reschedule_page(
-        self,
-        *,
-        request: HTMXRequest,
-        appointment_id: FromPath[uuid.UUID],
-        viewer: ViewerDep,
-        bookings: Bookings,
-        businesses: Businesses,
-        now: Now,
-        day: FromQuery[datetime.date | None] = None,
-        first: Annotated[datetime.date | None, QueryParameter(name="from")] = None,
-    ) -> HTMXTemplate:
-        """The same service with the same person: another day and time."""
-        view, business, offering, staff = await self._moving(bookings, businesses, viewer, appointment_id)
-        here = request.app.route_reverse("reschedule-appointment", appointment_id=view.appointment.id)
-        confirm = request.app.route_reverse("reschedule-confirm", appointment_id=view.appointment.id)
-        picker = await Picker.of(
-            bookings, business, offering, staff, now=now, first=first, day=day, ignoring=view.appointment.id
-        )
-        context = {
-            "view": view, "business": business, "offering": offering, "clock": Clock.of(business, viewer),
-            "picker": picker, "links": Links(f"{here}?", f"{confirm}?"), "staff": staff,
-        }  # fmt: skip
-        partial = request.htmx and request.htmx.target == "picker"
-        return HTMXTemplate(
-            template_name="scheduling/partials/_picker.html" if partial else "scheduling/reschedule.html",
-            context=context,
-        )
-
-    @staticmethod
-    def _reschedule_confirm(
-        request: HTMXRequest,
-        view: AppointmentView,
-        business: Business,
-        viewer: Viewer,
-        start: datetime.datetime,
-        *,
-        refusal: RefusedError | None = None,
-    ) -> HTMXTemplate:
-        confirm = request.app.route_reverse("reschedule-confirm", appointment_id=view.appointment.id)
-        context = {
-            "view": view, "business": business, "clock": Clock.of(business, viewer), "start": start,
-            "start_value": instant_text(start), "refusal": refusal, "nearest": getattr(refusal, "nearest", []),
-            "links": Links("", f"{confirm}?"),
-        }  # fmt: skip
-        answer = refusal_answer(refusal) if refusal else {}
-        return HTMXTemplate(template_name="scheduling/reschedule_confirm.html", context=context, **answer)
-
-    @get("/{appointment_id:uuid}/reschedule/confirm", name="reschedule-confirm")
-    async def reschedule_confirm(
-        self,
-        *,
-        request: HTMXRequest,
-        appointment_id: FromPath[uuid.UUID],
-        viewer: ViewerDep,
-        bookings: Bookings,
-        businesses: Businesses,
-        now: Now,
-        start: FromQuery[str | None] = None,
-    ) -> HTMXTemplate:
-        view, business, offering, staff = await self._moving(bookings, businesses, viewer, appointment_id)
-        wanted = start_of(start)
-        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
-        free = await bookings.free_times(business, offering, staff, day, now=now, ignoring=view.appointment.id)
-        refusal = None
-        if not any(option.start == wanted for option in free):
-            refusal = await bookings.unavailable(
-                business, offering, staff, wanted, now=now, ignoring=view.appointment.id
-            )
-        return self._reschedule_confirm(request, view, business, viewer, wanted, refusal=refusal)
-
-    @post("/{appointment_id:uuid}/reschedule/confirm")
-    async def reschedule(
-        self,
-        *,
-        request: HTMXRequest,
-        appointment_id: FromPath[uuid.UUID],
-        viewer: ViewerDep,
-        actor: ActorDep,
-        bookings: Bookings,
-        businesses: Businesses,
-        now: Now,
-    ) -> Response[Any]:
-        view = await self._mine(bookings, viewer, appointment_id)
-        business = await businesses.current()
-        form = await request.form()
-        wanted = start_of(form.get("start"))
-        try:
-            appointment = await bookings.reschedule(
-                business, view, viewer.user, wanted, version=form_version(form.get("version")), now=now, actor=actor
-            )
-        except RefusedError as refusal:
-            return self._reschedule_confirm(request, view, business, viewer, wanted, refusal=refusal)
-        clock = Clock.of(business, viewer)
-        flash(request, f"Moved: {view.offering}, now {clock.moment(appointment.starts_at)}.", "ok")
-        return redirect(request, request.app.route_reverse("my-appointments"))
-
-    @get("/{appointment_id:uuid}/cancel", name="cancel-appointment")
-    async def cancel_page(
-        self, appointment_id: FromPath[uuid.UUID], viewer: ViewerDep, bookings: Bookings, businesses: Businesses
-    ) -> HTMXTemplate:
-        """A page, not a link that cancels: a mail client's link scanner changes nothing."""
-        return self._cancel_page(await self._mine(bookings, viewer, appointment_id), await businesses.current(), viewer)
-
-    @post("/{appointment_id:uuid}/cancel")
-    async def cancel(
-        self,
-        *,
-        request: HTMXRequest,
-        appointment_id: FromPath[uuid.UUID],
-        viewer: ViewerDep,
-        actor: ActorDep,
-        bookings: Bookings,
-        businesses: Businesses,
-        now: Now,
-    ) -> Response[Any]:
-        view = await self._mine(bookings, viewer, appointment_id)
-        business = await businesses.current()
-        version = form_version((await request.form()).get("version"))
-        try:
-            await bookings.cancel(business, view, viewer.user, version=version, now=now, actor=actor)
-        except RefusedError as refusal:
-            return self._cancel_page(view, business, viewer, refusal=refusal)
-        clock = Clock.of(business, viewer)
-        flash(request, f"Cancelled: {view.offering}, {clock.moment(view.appointment.starts_at)}.", "ok")
+        zones = TimeZones.of(business, viewer)
+        flash(request, f"Booked: {offering.name}, {zones.moment(appointment.starts_at)}.", "ok")
         return redirect(request, request.app.route_reverse("my-appointments"))
