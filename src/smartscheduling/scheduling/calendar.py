@@ -6,14 +6,22 @@ so calendars show the right hour on both sides of a change of clocks."""
 from __future__ import annotations
 
 import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from smartscheduling.config import CONTACT_EMAIL, SITE_NAME
 from smartscheduling.scheduling.models import Appointment, AppointmentStatus, Business, Offering
 
 PRODID = f"-//{SITE_NAME}//Appointments//EN"
+
+
+@lru_cache(maxsize=32)
+def zone_rules(key: str) -> Timezone:
+    """The zone's VTIMEZONE, worked out once per process (it is a good part of the cost
+    of a calendar file, and the same for every appointment of the business)."""
+    return Timezone.from_tzid(key)
 
 
 def uid_of(appointment: Appointment, domain: str) -> str:
@@ -50,6 +58,6 @@ def appointment_calendar(
     guest = vCalAddress(f"mailto:{attendee}")
     guest.params["partstat"] = "ACCEPTED"
     event.add("attendee", guest)
+    calendar.add_component(zone_rules(zone.key))
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     return calendar.to_ical().decode()
