@@ -88,6 +88,33 @@ async def test_a_client_books_through_links_and_forms_alone(
     assert "Monday 7 December 2026, 10:00 (Europe/Berlin)" in mail.body_text
 
 
+async def test_a_newcomer_signs_up_from_the_confirm_step_and_comes_back_to_the_same_time(
+    client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
+) -> None:
+    cut, _ = await salon(db_engine, make_user)
+    here = f"/book/{cut.id}/confirm?staff=anyone&start={start_param(at(MONDAY, 10))}"
+    confirm = (await client.get(here)).text
+    signup = next(href for href in links(confirm) if href.startswith("/signup?next="))
+    form = (await client.get(signup)).text
+    assert f'name="next" value="{html.escape(here)}"' in form
+    sent = await post_form(client, "/signup", {
+        "name": "Nora Newcomer", "email": "nora@example.com", "password": "correct horse battery staple",
+        "date_of_birth": "1990-01-01", "country": "US", "accept_policy": "true", "next": here,
+    })  # fmt: skip
+    assert sent.status_code == 303
+    async with AsyncSession(db_engine) as session:
+        body = await session.scalar(select(OutboxMessage.body_text).where(OutboxMessage.kind == "verify_email"))
+    assert body is not None
+    link = re.search(r"http://testserver\.local(/verify-email/\S+)", body)
+    assert link is not None
+    verified = await post_form(client, link[1], {})
+    assert verified.status_code == 303
+    assert verified.headers["location"] == f"/login?next={quote(here, safe='')}"
+    signed_in = await sign_in(client, "nora@example.com", next_page=here)
+    assert signed_in.headers["location"] == here
+    assert "Book this appointment" in (await client.get(here)).text
+
+
 async def test_htmx_swaps_the_day_list_and_its_times_alone(
     client: AsyncTestClient[Litestar], make_user, db_engine: AsyncEngine
 ) -> None:

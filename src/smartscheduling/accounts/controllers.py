@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -81,11 +82,16 @@ class SignupController(Controller):
 
     @get("/", name="signup")
     async def show(
-        self, request: HTMXRequest, visitor: VisitorDep, privacy_version: NamedDependency[int]
+        self,
+        request: HTMXRequest,
+        visitor: VisitorDep,
+        privacy_version: NamedDependency[int],
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Response[Any]:
+        target = local_path(next_page, default="")
         if visitor:
-            return redirect(request, "/")
-        return self._render(request, FormState(), privacy_version)
+            return redirect(request, target or "/")
+        return self._render(request, FormState(values={"next": target}), privacy_version)
 
     @post("/")
     async def submit(
@@ -112,7 +118,7 @@ class SignupController(Controller):
             return self._render(request, state, privacy_version, **state.refuse(refusal))
         # Counted for every sign-up (taken address or not), so the count reveals nothing.
         notify = (await throttle.hit(SIGNUP_NOTICE_PER_ADDRESS, data.email)).allowed
-        await accounts.sign_up(data, actor=actor, notify_existing=notify)
+        await accounts.sign_up(data, actor=actor, notify_existing=notify, next_page=local_path(data.next, default=""))
         return redirect(request, "/signup/sent")
 
     @get("/sent", sync_to_thread=False)
@@ -126,26 +132,42 @@ class VerifyEmailController(Controller):
     include_in_schema = False
 
     @get("/{token:str}")
-    async def show(self, token: FromPath[str], accounts: Accounts) -> HTMXTemplate:
+    async def show(
+        self,
+        token: FromPath[str],
+        accounts: Accounts,
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> HTMXTemplate:
+        target = local_path(next_page, default="")
         return link_page(
             await accounts.valid_token(token, TokenPurpose.VERIFY_EMAIL),
             title="Confirm your e-mail address",
             text="One click and your address is confirmed.",
-            action=f"/verify-email/{token}",
+            action=f"/verify-email/{token}" + (f"?{urlencode({'next': target})}" if target else ""),
             button="Confirm my address",
         )
 
     @post("/{token:str}")
     async def confirm(
-        self, request: HTMXRequest, token: FromPath[str], visitor: VisitorDep, actor: ActorDep, accounts: Accounts
+        self,
+        *,
+        request: HTMXRequest,
+        token: FromPath[str],
+        visitor: VisitorDep,
+        actor: ActorDep,
+        accounts: Accounts,
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
     ) -> Response[Any]:
+        """Confirm, then go on where the sign-up started (a booking, say): signed in
+        already, straight there; else by the sign-in page."""
         user = await accounts.verify_email(token, actor=actor)
         if user is None:
             return link_invalid()
         flash(request, "Thank you: your e-mail address is confirmed.", category="ok")
+        target = local_path(next_page, default="")
         if visitor and visitor.id == user.id:
-            return redirect(request, "/")
-        return redirect(request, "/login")
+            return redirect(request, target or "/")
+        return redirect(request, "/login" + (f"?{urlencode({'next': target})}" if target else ""))
 
     @post("/resend", name="resend-verification", guards=[requires_login])
     async def resend(

@@ -89,6 +89,9 @@ class SignupForm(msgspec.Struct, kw_only=True):
     country: Country
     transfer_ack: bool = False
     accept_policy: bool = False
+    #: Where to come back to once the address is confirmed and the person signed in
+    #: (a booking's confirm step, say); only ever a path on this site.
+    next: Annotated[str, Meta(max_length=500)] = ""
 
     @staticmethod
     def check(values: dict[str, Any]) -> dict[str, str]:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
@@ -149,31 +150,36 @@ class AccountService:
         """The live token behind a link, without using it up."""
         return await self.links.valid(raw, purpose)
 
-    def _send_verification(self, user: User) -> None:
+    def _send_verification(self, user: User, next_page: str = "") -> None:
         raw = self.links.issue(user, TokenPurpose.VERIFY_EMAIL, VERIFY_EMAIL_LIFETIME, email=user.email)
+        back = f"?{urlencode({'next': next_page})}" if next_page else ""
         self.links.mail(
             user,
             "verify_email",
-            url=self.links.url(f"/verify-email/{raw}"),
+            url=self.links.url(f"/verify-email/{raw}{back}"),
             hours=VERIFY_EMAIL_LIFETIME // timedelta(hours=1),
         )
 
     # --- sign-up and verification ------------------------------------------------------
 
-    async def sign_up(self, form: SignupForm, *, actor: Actor, notify_existing: bool = True) -> None:
+    async def sign_up(
+        self, form: SignupForm, *, actor: Actor, notify_existing: bool = True, next_page: str = ""
+    ) -> None:
         """Create the account, or — when the address is taken — tell its owner by e-mail
         (unless ``notify_existing`` is off: they were told often enough lately). Both cost
-        one password hash and show the same page: nobody learns who has an account."""
+        one password hash and show the same page: nobody learns who has an account.
+        ``next_page``: a local path the e-mailed links lead back to after signing in."""
         existing = await self.users.get_one_or_none(email=form.email)
         if existing is None:
-            if await self._create_client(form, actor=actor):
+            if await self._create_client(form, actor=actor, next_page=next_page):
                 return
             existing = await self.users.get_one_or_none(email=form.email)  # lost a race for the address
         else:
             await self.hasher.burn(form.password)
         if existing is not None:
             if notify_existing:
-                login, reset = self.links.url("/login"), self.links.url("/password/forgot")
+                back = f"?{urlencode({'next': next_page})}" if next_page else ""
+                login, reset = self.links.url(f"/login{back}"), self.links.url("/password/forgot")
                 self.links.mail(existing, "account_exists", login_url=login, reset_url=reset)
             record(
                 self.session, "account.signup_with_existing_address", actor=actor, subject_id=existing.id,
@@ -181,7 +187,7 @@ class AccountService:
             )  # fmt: skip
         await self.session.commit()
 
-    async def _create_client(self, form: SignupForm, *, actor: Actor) -> bool:
+    async def _create_client(self, form: SignupForm, *, actor: Actor, next_page: str) -> bool:
         """``False`` (nothing written) when the address was taken in the meantime."""
         user = User(
             email=form.email,
@@ -199,7 +205,7 @@ class AccountService:
             return False
         for signed_up in self.hooks.signed_up:
             await signed_up(self.session, user)
-        self._send_verification(user)
+        self._send_verification(user, next_page)
         record(self.session, "account.signup", actor=actor.as_user(user.id), subject_id=user.id)
         await self.session.commit()
         return True
