@@ -17,6 +17,7 @@ from smartscheduling.accounts.models import Role, User
 from smartscheduling.accounts.seed import DEMO_USERS
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.scheduling.models import Appointment, Business, Offering, WorkingHours
+from smartscheduling.scheduling.seed import DEMO_STYLIST
 from smartscheduling.security.passwords import PasswordHasher
 from tests.helpers import run_command
 from tests.mailbox import Mailbox
@@ -58,11 +59,15 @@ async def test_seed_demo_creates_one_user_of_each_role(db_url: str, db_engine: A
     result = await run_command(CLI, "seed-demo", env=cli_env(db_url, tmp_path))
     assert result.returncode == 0, result.stderr
     created = await users(db_engine)
-    assert {(u.email, u.role) for u in created} == {(email, role) for role, email, _, _ in DEMO_USERS}
+    stylist = DEMO_STYLIST["email"], Role.STAFF  # the demo business's third stylist, who never signs in
+    assert {(u.email, u.role) for u in created} == {(email, role) for role, email, _, _ in DEMO_USERS} | {stylist}
     for role, email, _, password in DEMO_USERS:
         assert f"{email:<22} {password}" in result.stdout
         user = next(u for u in created if u.email == email)
         assert PasswordHasher().verify_sync(password, user.password_hash), role
+    robin = next(u for u in created if u.email == DEMO_STYLIST["email"])
+    assert not PasswordHasher().verify_sync("", robin.password_hash)
+    assert DEMO_STYLIST["email"] not in result.stdout
 
 
 async def test_seed_demo_sets_up_the_demo_business(db_url: str, db_engine: AsyncEngine, tmp_path: Path) -> None:
@@ -78,7 +83,7 @@ async def test_seed_demo_sets_up_the_demo_business(db_url: str, db_engine: Async
     assert business is not None
     assert (business.name, business.time_zone, business.country) == ("Studio Lumen (demo)", "Europe/Berlin", "DE")
     assert offered == ["Beard trim", "Colour", "Haircut"]
-    assert hours == 2  # the staff member's and the administrator's weeks
+    assert hours == 3  # the staff member's, the administrator's and the third stylist's weeks
     now = datetime.datetime.now(datetime.UTC)
     assert sorted(start > now for start in starts) == [False, True]  # one past, one to come
 

@@ -1,6 +1,6 @@
-"""The demo business for development databases: a salon in Berlin, its services, the
-weeks of the staff who perform them, and the demo client's appointments (one past, one
-to come), so that a newcomer sees a living product."""
+"""The demo business for development databases: a salon in Berlin, its services, three
+staff and their weeks, and the demo client's appointments (one past, one to come), so
+that a newcomer sees a living product."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.config import Settings
+from smartscheduling.db import utcnow
 from smartscheduling.scheduling.models import (
     THE_BUSINESS,
     Appointment,
@@ -36,11 +37,16 @@ DEMO_OFFERINGS = (
     ("Colour", "Full colour with a cut.", 120, 9500, 15),
     ("Beard trim", "Shape and trim, hot towel.", 20, 1800, 5),
 )
-#: The performers' weeks (weekday → intervals in minutes), by demo sign-in.
+#: The performers' weeks (weekday → intervals in minutes), by e-mail address.
 DEMO_WEEKS = {
     "staff@example.com": {day: [(540, 720), (780, 1020)] for day in range(5)},
     "admin@example.com": {day: [(600, 840), (900, 1140)] for day in range(1, 6)},
+    "robin@example.com": {day: [(660, 900), (960, 1200)] for day in range(2, 7)},
 }
+#: A third stylist, who takes appointments but never signs in.
+DEMO_STYLIST = {"email": "robin@example.com", "name": "Robin Reyes"}
+#: No password hashes to this: not a hash at all, so every sign-in with it fails.
+NO_PASSWORD = "!"  # noqa: S105 (the opposite of a password: nothing matches it)
 
 
 async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[str]:
@@ -51,6 +57,9 @@ async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[
     for name, value in DEMO_BUSINESS.items():
         setattr(business, name, value)
     session.add(business)
+    if await session.scalar(select(User).where(User.email == DEMO_STYLIST["email"])) is None:
+        session.add(User(**DEMO_STYLIST, password_hash=NO_PASSWORD, role=Role.STAFF, email_verified_at=utcnow()))
+        await session.flush()
     people = {
         user.email: user
         for user in await session.scalars(select(User).where(User.email.in_([*DEMO_WEEKS, "client@example.com"])))
