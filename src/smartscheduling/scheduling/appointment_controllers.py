@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import uuid
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -147,13 +146,7 @@ class MyAppointmentsController(Controller):
     ) -> HTMXTemplate:
         view, business, offering, staff = await self._moving(bookings, businesses, viewer, appointment_id)
         wanted = start_of(start)
-        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
-        free = await bookings.free_times(business, offering, staff, day, now=now, ignoring=view.appointment.id)
-        refusal = None
-        if not any(option.start == wanted for option in free):
-            refusal = await bookings.unavailable(
-                business, offering, staff, wanted, now=now, ignoring=view.appointment.id
-            )
+        refusal = await bookings.check(business, offering, staff, wanted, now=now, ignoring=view.appointment.id)
         return self._reschedule_confirm(request, view, business, viewer, wanted, refusal=refusal)
 
     @post("/{appointment_id:uuid}/reschedule/confirm")

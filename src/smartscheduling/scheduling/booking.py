@@ -318,6 +318,23 @@ class BookingService:
         if self.session.get_bind().dialect.name == "sqlite":
             await self.session.execute(text("BEGIN IMMEDIATE"))
 
+    async def check(
+        self,
+        business: Business,
+        offering: Offering,
+        staff: Sequence[User],
+        wanted: datetime.datetime,
+        *,
+        now: datetime.datetime,
+        ignoring: uuid.UUID | None = None,
+    ) -> UnavailableTimeError | None:
+        """``None`` while ``wanted`` is free (a confirm page checks again); else why not."""
+        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
+        free = await self.free_times(business, offering, staff, day, now=now, ignoring=ignoring)
+        if any(option.start == wanted for option in free):
+            return None
+        return await self.unavailable(business, offering, staff, wanted, now=now, ignoring=ignoring)
+
     async def unavailable(
         self,
         business: Business,

@@ -282,11 +282,7 @@ class BookingController(Controller):
         business = await businesses.current()
         chosen, wanted = staff_choice(staff), start_of(start)
         candidates = await bookings.candidates(offering, chosen)
-        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
-        free = await bookings.free_times(business, offering, candidates, day, now=now)
-        refusal = None
-        if not any(option.start == wanted for option in free):
-            refusal = await bookings.unavailable(business, offering, candidates, wanted, now=now)
+        refusal = await bookings.check(business, offering, candidates, wanted, now=now)
         choice = (offering, business, chosen, wanted)
         return await self._confirm_page(request, choice, visitor=visitor, bookings=bookings, refusal=refusal)
 
