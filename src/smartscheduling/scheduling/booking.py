@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, inspect, select, text, type_coerce, update
+from sqlalchemy import exists, func, inspect, select, text, type_coerce, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import NullType
 
-from smartscheduling.accounts.models import AccountStatus, Role, User
+from smartscheduling.accounts.models import User
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.mail.outbox import enqueue
 from smartscheduling.refusals import Refusal, RefusedError
@@ -40,7 +40,7 @@ from smartscheduling.scheduling.models import (
     StaffProfile,
     WorkingHours,
 )
-from smartscheduling.scheduling.services import ClosedDayService, ScheduleService
+from smartscheduling.scheduling.services import ClosedDayService, ScheduleService, can_perform
 
 #: How many free times a refused booking suggests instead.
 NEAREST = 6
@@ -151,9 +151,8 @@ def shape_of(offering: Offering) -> availability.Offering:
 
 def booking_days(business: Business, now: datetime.datetime) -> list[datetime.date]:
     """Every local day a booking can fall on: today to the end of the horizon."""
-    zone = ZoneInfo(business.time_zone)
-    first = now.astimezone(zone).date()
-    last = (now + datetime.timedelta(days=business.horizon_days)).astimezone(zone).date()
+    first = business.local_date(now)
+    last = business.local_date(now + datetime.timedelta(days=business.horizon_days))
     return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -303,7 +302,7 @@ class BookingService:
         ignoring: uuid.UUID | None = None,
     ) -> list[FreeTime]:
         """The free times closest to ``wanted`` (that day or the week after), in order."""
-        first = wanted.astimezone(ZoneInfo(business.time_zone)).date()
+        first = business.local_date(wanted)
         days = [day for day in booking_days(business, now) if first <= day <= first + datetime.timedelta(NEAREST_DAYS)]
         free = await self.free_times(business, offering, staff, days, now=now, ignoring=ignoring)
         closest = sorted(free, key=lambda option: abs(option.start - wanted))[:NEAREST]
@@ -329,7 +328,7 @@ class BookingService:
         ignoring: uuid.UUID | None = None,
     ) -> UnavailableTimeError | None:
         """``None`` while ``wanted`` is free (a confirm page checks again); else why not."""
-        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
+        day = [business.local_date(wanted)]
         free = await self.free_times(business, offering, staff, day, now=now, ignoring=ignoring)
         if any(option.start == wanted for option in free):
             return None
@@ -346,7 +345,7 @@ class BookingService:
         ignoring: uuid.UUID | None = None,
     ) -> UnavailableTimeError:
         """Why ``wanted`` cannot be had (taken, or never offered), with the nearest free times."""
-        day = [wanted.astimezone(ZoneInfo(business.time_zone)).date()]
+        day = [business.local_date(wanted)]
         unbooked = await self.free_times(business, offering, staff, day, now=now, appointments=False)
         taken = any(option.start == wanted for option in unbooked)
         nearest = await self.nearest(business, offering, staff, wanted, now=now, ignoring=ignoring)
@@ -372,7 +371,7 @@ class BookingService:
     ) -> Appointment:
         """Book ``start`` with ``staff_id`` (``None``: whoever is free first in the list)."""
         staff = await self.candidates(offering, staff_id)
-        day = [start.astimezone(ZoneInfo(business.time_zone)).date()]
+        day = [business.local_date(start)]
         await self._serialize()
         free = await self.free_times(business, offering, staff, day, now=now)
         match = next((option for option in free if option.start == start), None)
@@ -468,7 +467,7 @@ class BookingService:
         staff = [person for person in await self.performers(offering) if person.id == appointment.staff_id]
         if not staff:
             raise NotPerformedError
-        day = [start.astimezone(ZoneInfo(business.time_zone)).date()]
+        day = [business.local_date(start)]
         await self._serialize()
         free = await self.free_times(business, offering, staff, day, now=now, ignoring=appointment.id)
         if not any(option.start == start for option in free):
@@ -543,9 +542,7 @@ class BookingService:
 
 def _is_performer(user_id: object) -> object:
     """``user_id`` is an active staff member or administrator (who can take appointments)."""
-    return exists().where(
-        and_(User.id == user_id, User.role.in_((Role.STAFF, Role.ADMIN)), User.status == AccountStatus.ACTIVE)
-    )
+    return exists().where(User.id == user_id, can_perform())
 
 
 async def cancel_upcoming(session: AsyncSession, person: uuid.UUID, now: datetime.datetime) -> int:

@@ -174,10 +174,9 @@ class Picker:
         start = first if first in days else days[0]
         shown = [d for d in days if start <= d][:DAYS_SHOWN]
         free = await bookings.free_times(business, offering, staff, shown, now=now, ignoring=ignoring)
-        zone = ZoneInfo(business.time_zone)
         by_day: dict[datetime.date, list[FreeTime]] = {d: [] for d in shown}
         for option in free:
-            by_day[option.start.astimezone(zone).date()].append(option)
+            by_day[business.local_date(option.start)].append(option)
         if day not in by_day:
             day = next((d for d, options in by_day.items() if options), None)
         earlier = [d for d in days if d < start][-DAYS_SHOWN:]

@@ -8,7 +8,6 @@ import datetime
 import uuid
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -76,7 +75,7 @@ async def staff_member(offerings: OfferingService, user_id: uuid.UUID) -> User:
 
 async def business_today(businesses: BusinessService, now: datetime.datetime) -> datetime.date:
     """Today, in the business's time zone (where days start and end for its rules)."""
-    return now.astimezone(ZoneInfo((await businesses.current()).time_zone)).date()
+    return (await businesses.current()).local_date(now)
 
 
 def settings_state(business: Business) -> FormState:
@@ -264,7 +263,7 @@ class ClosedDaysController(Controller):
         status_code: int = 200,
     ) -> HTMXTemplate:
         business = await businesses.current()
-        today = now.astimezone(ZoneInfo(business.time_zone)).date()
+        today = business.local_date(now)
         context = {
             "business": business,
             "days": await closed_days.calendar(business, today, today + datetime.timedelta(days=CALENDAR_DAYS)),
@@ -285,7 +284,7 @@ class ClosedDaysController(Controller):
         if data is None:
             return await self._page(businesses, closed_days, now, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         business = await businesses.current()
-        today = now.astimezone(ZoneInfo(business.time_zone)).date()
+        today = business.local_date(now)
         try:
             await closed_days.set_closed(
                 business, data.day, closed=data.closed, note=data.note, today=today, actor=actor

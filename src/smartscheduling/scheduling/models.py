@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import enum
 import uuid
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, func, literal_column
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -51,6 +52,10 @@ class Business(NaturalKeyModel):
     updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declaration style)
+
+    def local_date(self, instant: datetime.datetime) -> datetime.date:
+        """The business's calendar day at ``instant`` (its rules go by its own days)."""
+        return instant.astimezone(ZoneInfo(self.time_zone)).date()
 
     @classmethod
     def defaults(cls) -> Business:

@@ -82,7 +82,7 @@ async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[
     client, staff = people.get("client@example.com"), people.get("staff@example.com")
     if client is not None and staff is not None:
         cut = offerings[0]
-        today = datetime.datetime.now(ZoneInfo(business.time_zone)).date()
+        today = business.local_date(datetime.datetime.now(datetime.UTC))
         for days in (-14, 7):
             day = today + datetime.timedelta(days=days)
             day -= datetime.timedelta(days=max(0, day.weekday() - 4))  # a weekday: Sam works Monday to Friday

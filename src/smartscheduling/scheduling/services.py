@@ -11,7 +11,7 @@ from typing import Any
 import holidays
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import ColumnElement, and_, delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -117,6 +117,11 @@ class OfferingChange:
     staff: frozenset[uuid.UUID]
 
 
+def can_perform() -> ColumnElement[bool]:
+    """The user is someone who performs services: an active staff member or administrator."""
+    return and_(User.role.in_((Role.STAFF, Role.ADMIN)), User.status == AccountStatus.ACTIVE)
+
+
 class OfferingService(SQLAlchemyAsyncRepositoryService[Offering]):
     """The services the business offers, and who performs each. Every change is one unit
     of work with its audit event (the fields that changed, never the values)."""
@@ -132,7 +137,7 @@ class OfferingService(SQLAlchemyAsyncRepositoryService[Offering]):
 
     async def performers(self) -> Sequence[User]:
         """Who can perform a service: active staff members and administrators, by name."""
-        statement = select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.status == AccountStatus.ACTIVE)
+        statement = select(User).where(can_perform())
         return (await self.repository.session.scalars(statement.order_by(User.name, User.email))).all()
 
     async def staff_of(self, offering_id: uuid.UUID) -> frozenset[uuid.UUID]:
