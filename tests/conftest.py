@@ -49,8 +49,11 @@ CI = bool(os.environ.get("CI"))
 CLI = str(Path(sys.executable).parent / "smartscheduling")
 CHROMIUM = Path("/usr/bin/chromium")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-#: A database number of its own, emptied before and after each test that uses it.
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: pytest-xdist's worker number (0 without xdist): each worker has databases of its own.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+#: A Redis database number of its own per worker (15, 14, …), emptied before and after
+#: each test that uses it.
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - WORKER % 16}")
 TEST_SECRET = "test-secret-" + "k3y!" * 10
 BACKENDS = ("sqlite", "postgresql")
 # As the machine notes advise: headless, no sandbox as root, nothing phoning home.
