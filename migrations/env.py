@@ -8,21 +8,22 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import make_url
 from sqlalchemy.engine import Connection
 
 import smartscheduling.models  # noqa: F401  (registers every table on the metadata)
 from smartscheduling.config import get_settings
-from smartscheduling.db import MIGRATION_OPTIONS, create_engine, metadata
+from smartscheduling.db import create_engine, metadata, migration_options
 
 config = context.config
 
 
-def _configure(**kwargs: object) -> None:
-    context.configure(target_metadata=metadata, **MIGRATION_OPTIONS, **kwargs)
+def _configure(dialect: str, **kwargs: object) -> None:
+    context.configure(target_metadata=metadata, **migration_options(dialect), **kwargs)
 
 
 def _run(connection: Connection) -> None:
-    _configure(connection=connection)
+    _configure(connection.dialect.name, connection=connection)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -37,7 +38,8 @@ async def _run_online() -> None:
 
 
 if context.is_offline_mode():
-    _configure(url=get_settings().database_url, literal_binds=True)
+    url = get_settings().database_url
+    _configure(make_url(url).get_backend_name(), url=url, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif (connection := config.attributes.get("connection")) is not None:

@@ -14,13 +14,15 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 import smartscheduling.models  # noqa: F401  (every table on the metadata)
-from smartscheduling.db import MIGRATION_OPTIONS, create_engine, metadata, run_alembic
+from smartscheduling.db import create_engine, metadata, migration_options, run_alembic
 from tests.conftest import Databases, make_settings
 from tests.helpers import run_command
 
 
 def _schema_diff(connection: Connection) -> list[object]:
-    return compare_metadata(MigrationContext.configure(connection, opts=MIGRATION_OPTIONS), metadata)
+    return compare_metadata(
+        MigrationContext.configure(connection, opts=migration_options(connection.dialect.name)), metadata
+    )
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -115,3 +117,36 @@ async def test_models_alone_registers_every_table_the_migrations_create(db_engin
     async with db_engine.connect() as connection:
         migrated = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert set(registered.stdout.split()) == migrated - {"alembic_version"}
+
+
+async def test_accounts_made_before_the_directory_can_be_found_by_staff(
+    backend: str, databases: Databases, tmp_path: Path
+) -> None:
+    """The client directory's revision fills in the search text of the accounts already
+    there; on PostgreSQL it comes with its trigram index."""
+    engine = create_engine(make_settings(await databases.create(backend), tmp_path))
+    try:
+        await run_alembic(engine, command.upgrade, "96676cd38615")  # before the client directory
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO user_account (id, email, name, password_hash, role, status, session_epoch,"
+                    " phone, profile_version, notify_reminders_email, notify_reminders_sms, notify_news,"
+                    " created_at, updated_at) VALUES (:id, 'zoe@example.com', 'Zoë Müller', 'x', 'client',"
+                    " 'active', 0, '+4915112345678', 1, true, false, false, :now, :now)"
+                ),
+                {
+                    "id": uuid.uuid4().hex if backend == "sqlite" else uuid.uuid4(),
+                    "now": datetime.datetime.now(datetime.UTC),
+                },
+            )
+        await run_alembic(engine, command.upgrade, "head")
+        async with engine.connect() as connection:
+            found = (await connection.execute(text("SELECT search_text, contact_email FROM user_account"))).one()
+            indexes = await connection.run_sync(
+                lambda sync: {index["name"] for index in inspect(sync).get_indexes("user_account")}
+            )
+        assert tuple(found) == ("zoe muller 4915112345678 zoe@example.com", None)
+        assert ("ix_user_account_search_text_trgm" in indexes) is (backend == "postgresql")
+    finally:
+        await engine.dispose()

@@ -75,6 +75,8 @@ from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
 from smartscheduling.security.sessions import SessionConfig, SessionStore
 from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
+from smartscheduling.staff.clients import ClientService
+from smartscheduling.staff.controllers import ClientsController
 from smartscheduling.web.csrf import MaskedCSRFMiddleware
 from smartscheduling.web.errors import exception_handlers
 from smartscheduling.web.health import healthz, readyz
@@ -182,6 +184,12 @@ async def provide_bookings(db_session: NamedDependency[AsyncSession], state: Sta
     return BookingService(db_session, domain=state.settings.site_host)
 
 
+async def provide_clients(
+    db_session: NamedDependency[AsyncSession], bookings: NamedDependency[BookingService]
+) -> ClientService:
+    return ClientService(db_session, bookings)
+
+
 async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> ClosedDayService:
     return ClosedDayService(db_session)
 
@@ -256,6 +264,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             StaffExceptionsController,
             TimeOffController,
             StaffProfileController,
+            ClientsController,
             BookingController,
             MyAppointmentsController,
             SignupController,
@@ -294,6 +303,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "closed_days": Provide(provide_closed_days),
             "schedules": Provide(provide_schedules),
             "bookings": Provide(provide_bookings),
+            "clients": Provide(provide_clients),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),

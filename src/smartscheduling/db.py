@@ -35,7 +35,6 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from smartscheduling.config import MIGRATIONS_DIR, Settings
 
 __all__ = (
-    "MIGRATION_OPTIONS",
     "WRITES",
     "AuditedModel",
     "JsonDocument",
@@ -46,6 +45,7 @@ __all__ = (
     "create_engine",
     "is_sqlite",
     "metadata",
+    "migration_options",
     "run_alembic",
     "text_enum",
     "upsert_insert",
@@ -224,13 +224,22 @@ def _compare_type(context: Any, _inspected: Any, _column: Any, inspected_type: A
     return None
 
 
-#: How migrations are generated and compared: env.py and the agreement test share them.
-MIGRATION_OPTIONS: dict[str, Any] = {
-    "render_as_batch": True,  # SQLite cannot ALTER most things in place
-    "compare_type": _compare_type,
-    "compare_server_default": True,
-    "user_module_prefix": None,  # advanced-alchemy types render fully qualified
-}
+def migration_options(dialect: str) -> dict[str, Any]:
+    """How migrations are generated and compared on ``dialect`` (env.py and the agreement
+    test share them). An index or constraint declared for one database only
+    (``.ddl_if(dialect=…)``, e.g. PostgreSQL's trigram index) is compared there only."""
+
+    def include_object(item: Any, _name: Any, _type: Any, reflected: bool, _compare_to: Any) -> bool:
+        only = getattr(item, "_ddl_if", None)
+        return reflected or only is None or only.dialect in (None, dialect)
+
+    return {
+        "render_as_batch": True,  # SQLite cannot ALTER most things in place
+        "compare_type": _compare_type,
+        "compare_server_default": True,
+        "user_module_prefix": None,  # advanced-alchemy types render fully qualified
+        "include_object": include_object,
+    }
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:

@@ -17,6 +17,7 @@ from smartscheduling.scheduling.models import (
     WorkingHours,
 )
 from smartscheduling.security.models import StoreItem, ThrottleCounter
+from smartscheduling.staff.models import ClientNote
 
 __all__ = (
     "AccountToken",
@@ -24,6 +25,7 @@ __all__ = (
     "AuditEvent",
     "Business",
     "BusinessDay",
+    "ClientNote",
     "ConsentRecord",
     "Offering",
     "OfferingStaff",

@@ -39,6 +39,7 @@ from smartscheduling.scheduling.models import (
     StaffProfile,
     WorkingHours,
 )
+from smartscheduling.staff.models import ClientNote
 from tests.conftest import PASSWORD
 from tests.helpers import field_errors, is_signed_in, post_form, sign_in
 from tests.mailbox import Mailbox
@@ -116,6 +117,12 @@ async def test_every_column_of_a_holding_is_exported_or_withheld_for_a_reason(db
         assert shown | withheld == columns[table], f"{table}: columns nobody decided about"
         assert all(reason.strip() for reason in holding.withheld.values()), f"{table}: a withheld column has no reason"
         assert set(holding.owners) <= columns[table]
+        if holding.about is not None:
+            assert holding.about in holding.owners, f"{table}: rows are about someone its owners do not name"
+            if holding.erasure is Erasure.DELETE:
+                others = set(holding.owners) - {holding.about}
+                nullable = {column.name for column in holding.model.__table__.columns if column.nullable}
+                assert others <= nullable, f"{table}: cannot blank another owner of a row about the person"
         if holding.erasure is Erasure.ANONYMIZE:
             assert holding.kept_because.strip(), f"{table} is anonymized, not deleted, without saying why"
             assert set(holding.blanked) <= columns[table]
@@ -196,9 +203,15 @@ async def seeded(client: AsyncTestClient[Litestar], make_user, db_engine: AsyncE
                 appointment(cut, client=other, staff=seeded_staff, days=31),
             ]
         )
-        # Until staff screens exist (later issues), their access is an audit event like theirs will be.
         record(session, "client.viewed", actor=Actor(staff.id, "192.0.2.0/24"), subject_id=user.id)
         record(session, "client.viewed", actor=Actor(staff.id, "198.51.100.0/24"), subject_id=other.id)
+        # Staff's notes: one about her; one she wrote about someone else, which is theirs.
+        session.add_all(
+            [
+                ClientNote(client_id=user.id, author_id=staff.id, body="Ada Lovelace prefers mornings."),
+                ClientNote(client_id=other.id, author_id=user.id, body="Bruno Q. Other takes tea, no sugar."),
+            ]
+        )
         await session.commit()
     await sign_in(client, other.email)
     await post_form(client, "/profile/edit/name", {"version": "1", "name": "Bruno Q. Other"})
@@ -262,9 +275,15 @@ async def test_the_export_holds_every_row_of_the_person_and_nothing_of_anyone_el
     assert {key: len(section["rows"]) for key, section in data["sections"].items()} == counts
     for holding in REGISTRY.holdings:
         for row in data["sections"][holding.key]["rows"]:
-            assert set(holding.shown) <= set(row)
+            assert set(holding.shown) <= set(row) <= {*holding.shown, *holding.derived_columns}
             assert not set(row) & set(holding.withheld)
 
+    # Staff's note about her is hers; the one she wrote about someone else is not.
+    notes = data["sections"]["client_notes"]["rows"]
+    assert sorted(row["body"] for row in notes) == [
+        "(a note you wrote on a client's record: it is theirs)",
+        "Ada Lovelace prefers mornings.",
+    ]
     (account,) = data["sections"]["account"]["rows"]
     assert account["email"] == "ada@example.com"
     assert account["phone"] == "+442079460958"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import enum
+import unicodedata
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.db import AuditedModel, Model, text_enum, utcnow
@@ -35,14 +37,48 @@ class AccountStatus(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
+#: The password hash of someone who never signs in (a stylist, a client known only to
+#: staff): no password matches it.
+NO_PASSWORD = "!"  # noqa: S105 (the opposite of a password)
+#: Short enough for a PostgreSQL b-tree entry even in 4-byte characters.
+SEARCH_TEXT_LENGTH = 600
+
+
+def folded(text: str) -> str:
+    """``text`` as searches compare it: case and accents folded (``Zoë`` → ``zoe``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def digits(text: str) -> str:
+    return "".join(char for char in text if char.isdigit())
+
+
 class User(AuditedModel):
+    """A person: an account holder (``email`` set: they sign in with it), or a client known
+    only to staff, from the phone or the front desk (``email`` ``None``, no password;
+    ``contact_email`` and ``phone`` are how the business reaches them)."""
+
     __tablename__ = "user_account"
     __pii_columns__ = frozenset(
         {"email", "name", "date_of_birth", "country", "phone", "postal_address", "time_zone", "language"}
+        | {"contact_email", "search_text"}
+    )
+    __table_args__ = (
+        # Staff search clients by any part of name, e-mail or phone: trigram-indexed on
+        # PostgreSQL (``LIKE '%…%'`` uses it), a plain index on SQLite.
+        Index(
+            "ix_user_account_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index("ix_user_account_search_text", "search_text", "id"),
     )
 
-    #: Normalised and lower-cased: unique case-insensitively.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: The sign-in address, normalised and lower-cased: unique case-insensitively;
+    #: ``None`` for a client without an account.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(text_enum(Role, "role"), default=Role.CLIENT)
@@ -59,7 +95,7 @@ class User(AuditedModel):
 
     # The Profile section: optional contact details and preferences.
     #: E.164, e.g. +14155550123.
-    phone: Mapped[str | None] = mapped_column(String(16), default=None)
+    phone: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
     postal_address: Mapped[str | None] = mapped_column(String(300), default=None)
     #: IANA, e.g. Europe/Paris.
     time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -72,11 +108,37 @@ class User(AuditedModel):
     #: against an older version is refused instead of silently overwriting the newer value.
     profile_version: Mapped[int] = mapped_column(Integer, default=1)
 
+    #: A client without an account: the address staff were given (never a sign-in).
+    contact_email: Mapped[str | None] = mapped_column(String(254), default=None, index=True)
+    #: Name, e-mail addresses and the phone's digits, folded (:func:`folded`): what the
+    #: client directory searches. Kept up to date by the ORM on every insert and update.
+    search_text: Mapped[str] = mapped_column(String(SEARCH_TEXT_LENGTH), default="")
+
     __mapper_args__ = {"version_id_col": profile_version}  # noqa: RUF012 (SQLAlchemy's declaration style)
 
     @property
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def has_account(self) -> bool:
+        """Whether the person signs in (a client known only to staff does not)."""
+        return self.email is not None
+
+    @property
+    def address(self) -> str | None:
+        """Where e-mail reaches them: the sign-in address, else the one staff were given."""
+        return self.email or self.contact_email
+
+    def searchable(self) -> str:
+        parts = (self.name or "", digits(self.phone or ""), self.email or "", self.contact_email or "")
+        return folded(" ".join(part for part in parts if part))[:SEARCH_TEXT_LENGTH]
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _keep_search_text(_mapper: Any, _connection: Any, user: User) -> None:
+    user.search_text = user.searchable()
 
 
 class TokenPurpose(enum.StrEnum):

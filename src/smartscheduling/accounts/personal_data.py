@@ -9,13 +9,18 @@ HOLDINGS = (
     Holding(
         key="account",
         title="Your account and profile",
-        purpose="To run your account: sign you in, reach you about your appointments, honour your preferences.",
+        purpose=(
+            "To run your account: sign you in, reach you about your appointments, honour your preferences "
+            "(or, without an account, the details you gave the business)."
+        ),
         model=User,
         owners=("id",),
         shown=(
-            *("id", "name", "email", "email_verified_at", "phone", "postal_address", "country", "date_of_birth"),
+            *("id", "name", "email", "contact_email", "email_verified_at", "phone", "postal_address", "country"),
+            "date_of_birth",
             *("time_zone", "language", "notify_reminders_email", "notify_reminders_sms", "notify_news"),
             *("role", "status", "created_at", "updated_at"),
+            "search_text",  # name, addresses and the phone's digits again, in lower case: staff's search
         ),
         withheld={
             "password_hash": "a one-way PBKDF2 hash of your password: it cannot be turned back into the password",

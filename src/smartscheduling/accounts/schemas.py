@@ -6,6 +6,7 @@ import datetime
 from typing import Annotated, Any
 
 import msgspec
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from msgspec import Meta
 
@@ -69,6 +70,21 @@ def is_minor(raw_date_of_birth: object, today: datetime.date | None = None) -> b
         return False
     today = today or datetime.datetime.now(datetime.UTC).date()
     return born <= today and age_on(born, today) < ADULT_AGE
+
+
+def normalize_phone(value: str, region: str | None) -> str:
+    """E.164 (``+14155550123``). A number without ``+`` is read as one of ``region``."""
+    try:
+        number = phonenumbers.parse(value, None if value.startswith("+") else (region or "US"))
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        msg = (
+            "Enter a phone number we can call, for example +1 415 555 0123 "
+            "(with the country code if it is not from your country)."
+        )
+        raise ValueError(msg)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 Email = Annotated[str, Meta(max_length=254, title="E-mail address", extra={"clean": normalize_email})]

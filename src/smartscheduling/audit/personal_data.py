@@ -36,6 +36,8 @@ HOLDINGS = (
         ),
         blanked=("ip_prefix",),
         derived=_by,
+        derived_columns=("by",),
         order_by="occurred_at",
+        about="subject_id",
     ),
 )

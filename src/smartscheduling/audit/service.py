@@ -18,7 +18,10 @@ DESCRIPTIONS = {
     "auth.login_refused": "Refused (account suspended)",
     "auth.logout": "Signed out",
     "auth.password_changed": "Changed the password",
+    "client.created": "Added you to the client directory",
     "client.viewed": "Opened your record",
+    "client.updated": "Changed your record",
+    "client.note_added": "Added a note to your record",
     "profile.updated": "Changed your profile",
     "profile.exported": "Downloaded your data",
 }

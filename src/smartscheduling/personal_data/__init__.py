@@ -57,12 +57,21 @@ class Holding:
     kept_because: str = ""
     #: For ``ANONYMIZE``: further columns blanked, besides the owner columns.
     blanked: tuple[str, ...] = ()
-    #: Extra values for the export, derived from a row (``row, person id -> dict``).
+    #: Extra values for the export, derived from a row (``row, person id -> dict``); a
+    #: shown column it names is replaced (another person's text in a row of theirs, say).
     derived: Callable[[Any, uuid.UUID], dict[str, Any]] | None = None
+    #: The names ``derived`` gives values for (the readable export's columns).
+    derived_columns: tuple[str, ...] = ()
     order_by: str = "id"
     #: Run in the erasure's transaction before the rows are deleted or anonymized
     #: (``session, person, now``): cancelling the upcoming appointments, say.
     before_erasure: Callable[[AsyncSession, uuid.UUID, datetime.datetime], Awaitable[object]] | None = None
+    #: The owner column naming whom a row is *about*, where a row also names others (the
+    #: note's author, the staff member who served). A ``DELETE`` holding deletes only the
+    #: rows about the person and blanks them elsewhere (another's note keeps its text);
+    #: erasing "everything" (staff deleting a client) deletes the rows about the person
+    #: from ``ANONYMIZE`` holdings too.
+    about: str | None = None
 
     def belongs_to(self, person: uuid.UUID) -> ColumnElement[bool]:
         return or_(*(getattr(self.model, column) == person for column in self.owners))

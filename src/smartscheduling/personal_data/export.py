@@ -61,9 +61,8 @@ def _encode(value: Any) -> bytes:
 
 async def _rows(session: AsyncSession, holding: Holding, person: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
     model = holding.model
-    names = list(dict.fromkeys((*holding.shown, *holding.owners)))
     statement = (
-        select(*(getattr(model, name) for name in names))
+        select(*model.__table__.columns)  # every column: ``derived`` may read withheld ones
         .where(holding.belongs_to(person))
         .order_by(getattr(model, holding.order_by))
         .execution_options(yield_per=BATCH)
@@ -135,7 +134,7 @@ async def export_archive(engine: AsyncEngine, registry: Registry, person: uuid.U
                 ).encode()
             )
             for holding in registry.holdings:
-                columns = [*holding.shown, *(["by"] if holding.derived else [])]
+                columns = [*holding.shown, *holding.derived_columns]
                 entry.write(
                     (
                         f"<section><h2>{escape(holding.title)}</h2><p>{escape(holding.purpose)}</p>"

@@ -147,7 +147,11 @@ class CampaignService:
         if found is None or found.enqueued_at is not None:
             await session.rollback()
             return 0
-        users = select(User.id, User.email).where(User.status == AccountStatus.ACTIVE, User.created_at <= found.cutoff)
+        users = select(User.id, User.email).where(
+            User.status == AccountStatus.ACTIVE,
+            User.created_at <= found.cutoff,
+            User.email.is_not(None),  # account holders: the policies are theirs to accept
+        )
         if found.cursor is not None:
             users = users.where(User.id > found.cursor)
         batch = (await session.execute(users.order_by(User.id).limit(batch_size))).all()

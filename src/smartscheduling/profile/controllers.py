@@ -10,6 +10,7 @@ swapped into the row, and saving returns the row again (or the form, 422 with me
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -110,10 +111,29 @@ class ProfileController(Controller):
     async def page(self, viewer: ViewerDep, profile: Profile) -> HTMXTemplate:
         user = viewer.user
         pending = await profile.pending_email_change(user.id)
-        return HTMXTemplate(
-            template_name="profile/page.html",
-            context={"user": user, "fields": FIELDS.values(), "pending_email": pending},
-        )
+        context = {
+            "user": user, "fields": FIELDS.values(), "pending_email": pending,
+            "records": await profile.records_like(user),
+        }  # fmt: skip
+        return HTMXTemplate(template_name="profile/page.html", context=context)
+
+    @post("/records/{record_id:uuid}/join", name="join-record")
+    async def join_record(
+        self, request: HTMXRequest, record_id: FromPath[uuid.UUID], viewer: ViewerDep, actor: ActorDep, profile: Profile
+    ) -> Response[Any]:
+        """ "That is me": the business's record of the person joins their account."""
+        if not await profile.join_record(viewer.user, record_id, actor=actor):
+            raise NotFoundException("There is no such record to join.")
+        flash(request, "Joined: your appointments and history with the business are now part of your account.", "ok")
+        return redirect(request, "/profile")
+
+    @post("/records/{record_id:uuid}/decline", name="decline-record")
+    async def decline_record(
+        self, request: HTMXRequest, record_id: FromPath[uuid.UUID], viewer: ViewerDep, actor: ActorDep, profile: Profile
+    ) -> Response[Any]:
+        await profile.decline_record(viewer.user, record_id, actor=actor)
+        flash(request, "Understood: that record stays the business's and is not offered to you again.", "ok")
+        return redirect(request, "/profile")
 
     @get("/edit/{key:str}", name="profile-edit")
     async def edit(self, request: HTMXRequest, key: FromPath[str], viewer: ViewerDep, profile: Profile) -> HTMXTemplate:

@@ -11,7 +11,7 @@ import msgspec
 
 from smartscheduling.accounts.countries import UNITED_STATES, country_name
 from smartscheduling.accounts.models import User
-from smartscheduling.accounts.schemas import ADULT_AGE, age_on
+from smartscheduling.accounts.schemas import ADULT_AGE, age_on, normalize_phone
 from smartscheduling.profile.choices import LANGUAGES
 from smartscheduling.profile.schemas import (
     AddressForm,
@@ -24,7 +24,6 @@ from smartscheduling.profile.schemas import (
     PasswordChangeForm,
     PhoneForm,
     TimeZoneForm,
-    normalize_phone,
 )
 
 COMMUNICATION = {

@@ -6,7 +6,6 @@ import datetime
 from typing import Annotated, Any
 
 import msgspec
-import phonenumbers
 from msgspec import Meta
 
 from smartscheduling.accounts.schemas import Country, Email, NewPassword, check_date_of_birth
@@ -30,21 +29,6 @@ def check_language(value: str) -> str:
         msg = "Choose a language from the list."
         raise ValueError(msg)
     return value
-
-
-def normalize_phone(value: str, region: str | None) -> str:
-    """E.164 (``+14155550123``). A number without ``+`` is read as one of ``region``."""
-    try:
-        number = phonenumbers.parse(value, None if value.startswith("+") else (region or "US"))
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        msg = (
-            "Enter a phone number we can call, for example +1 415 555 0123 "
-            "(with the country code if it is not from your country)."
-        )
-        raise ValueError(msg)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class NameForm(msgspec.Struct, kw_only=True):

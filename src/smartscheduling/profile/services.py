@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +26,7 @@ from smartscheduling.mail.outbox import enqueue
 from smartscheduling.personal_data import Holding, Registry
 from smartscheduling.personal_data.erasure import erase_person
 from smartscheduling.personal_data.export import export_archive
+from smartscheduling.personal_data.merge import merge_person
 from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.security.passwords import PasswordHasher
 
@@ -311,6 +312,47 @@ class ProfileService:
                 for occurred_at, action, details, name, role in access
             ],
         )
+
+    # --- a client record staff made before the person had an account --------------------
+
+    def _records_like(self, user: User) -> Select[tuple[User]]:
+        """Records without an account that staff made with the person's confirmed address."""
+        return select(User).where(
+            User.email.is_(None), User.contact_email == user.email, User.role == Role.CLIENT, User.id != user.id
+        )
+
+    async def records_like(self, user: User) -> list[User]:
+        """The records to offer to join, unless the person said they are not theirs."""
+        if not user.is_verified:
+            return []
+        declined = set(
+            await self.session.scalars(
+                select(AuditEvent.details).where(
+                    AuditEvent.actor_id == user.id, AuditEvent.action == "client.link_declined"
+                )
+            )
+        )
+        records = (await self.session.scalars(self._records_like(user).order_by(User.created_at))).all()
+        refused = {details.get("record") for details in declined}
+        return [found for found in records if str(found.id) not in refused]
+
+    async def join_record(self, user: User, record_id: uuid.UUID, *, actor: Actor) -> bool:
+        """The record becomes part of the account (appointments, notes, history); whether
+        there was such a record to join."""
+        found = await self.session.scalar(self._records_like(user).where(User.id == record_id))
+        if found is None or not user.is_verified:
+            return False
+        self.session.expunge(found)  # the row goes by statement, below
+        moved = await merge_person(self.session, self.registry, found.id, user.id)
+        record(self.session, "client.linked", actor=actor, subject_id=user.id, rows=moved)
+        await self.session.commit()
+        return True
+
+    async def decline_record(self, user: User, record_id: uuid.UUID, *, actor: Actor) -> None:
+        """ "Not me": the record stays the business's, and is not offered again."""
+        if await self.session.scalar(self._records_like(user).where(User.id == record_id)) is not None:
+            record(self.session, "client.link_declined", actor=actor, subject_id=user.id, record=str(record_id))
+            await self.session.commit()
 
     async def pending_email_change(self, user_id: uuid.UUID) -> str | None:
         return await self.session.scalar(_PENDING_CHANGE, {"user_id": user_id, "now": utcnow()})

@@ -414,7 +414,10 @@ class BookingService:
         *,
         now: datetime.datetime,
     ) -> None:
-        """The client's e-mail about the appointment, with its calendar file."""
+        """The client's e-mail about the appointment, with its calendar file (none for a
+        client staff know only by phone)."""
+        if client.address is None:
+            return
         zone = ZoneInfo(client.time_zone or business.time_zone)
         context = {
             "name": client.name,
@@ -425,9 +428,9 @@ class BookingService:
             "minutes": offering.duration_minutes,
         }
         calendar = appointment_calendar(
-            appointment, offering, business, attendee=client.email, domain=self.domain, now=now
+            appointment, offering, business, attendee=client.address, domain=self.domain, now=now
         )
-        enqueue(self.session, kind, to=client.email, user_id=client.id, context=context, calendar=calendar)
+        enqueue(self.session, kind, to=client.address, user_id=client.id, context=context, calendar=calendar)
 
     # --- the client's appointments ------------------------------------------------------
 

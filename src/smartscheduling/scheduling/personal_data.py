@@ -55,8 +55,10 @@ HOLDINGS = (
             "figures with nothing that identifies you; upcoming appointments are cancelled first."
         ),
         derived=_roles,
+        derived_columns=("you_were", "cancelled_by"),
         order_by="starts_at",
         before_erasure=cancel_upcoming,
+        about="client_id",
     ),
     Holding(
         key="offerings_performed",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartscheduling.accounts.models import Role, User
+from smartscheduling.accounts.models import NO_PASSWORD, Role, User
 from smartscheduling.config import Settings
 from smartscheduling.db import utcnow
 from smartscheduling.scheduling.models import (
@@ -46,7 +46,6 @@ DEMO_WEEKS = {
 #: A third stylist, who takes appointments but never signs in.
 DEMO_STYLIST = {"email": "robin@example.com", "name": "Robin Reyes"}
 #: No password hashes to this: not a hash at all, so every sign-in with it fails.
-NO_PASSWORD = "!"  # noqa: S105 (the opposite of a password: nothing matches it)
 
 
 async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[str]:

@@ -1,0 +1,32 @@
+"""Form input of the staff console."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from smartscheduling.accounts.schemas import Email
+
+ONE_CONTACT = "Give at least a name, a phone number or an e-mail address."
+
+
+class ClientForm(msgspec.Struct, kw_only=True):
+    """A client's record as staff keep it; ``version`` guards an edit (``0``: new)."""
+
+    version: Annotated[int, Meta(ge=0, extra={"message": "This form is out of date: reload the page."})] = 0
+    name: Annotated[str, Meta(title="Name", max_length=100)] = ""
+    phone: Annotated[str, Meta(title="Phone number", max_length=32)] | None = None
+    email: Email | None = None
+
+    @staticmethod
+    def check(values: dict[str, Any]) -> dict[str, str]:
+        given = [values[name] for name in ("name", "phone", "email") if name in values]
+        if len(given) == 3 and not any(given):  # (a field that failed its own check says so itself)
+            return {"name": ONE_CONTACT}
+        return {}
+
+
+class NoteForm(msgspec.Struct, kw_only=True):
+    body: Annotated[str, Meta(title="Note", min_length=1, max_length=2000, extra={"multiline": True})]

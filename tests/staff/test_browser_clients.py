@@ -1,0 +1,52 @@
+"""The client directory in Chromium on a front-desk tablet, JavaScript on (the search
+updates as staff type) and off (the Search button)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Page, expect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smartscheduling.accounts.models import Role
+from tests.policies.test_browser_policies import sign_in_as
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (1024, 768)], ids=["portrait", "landscape"])
+async def test_staff_add_a_walk_in_find_them_and_note_something(
+    page: Page, javascript: bool, make_user, db_engine: AsyncEngine, size: tuple[int, int]
+) -> None:
+    await page.set_viewport_size({"width": size[0], "height": size[1]})
+    desk = await make_user(role=Role.STAFF, name="Dana Desk")
+    await make_user(name="Wanda Account", email="wanda.account@example.com")
+    await make_user(name="Someone Else")
+    await sign_in_as(page, desk.email)
+    await page.get_by_role("link", name="Clients").click()
+    await page.get_by_role("link", name="New client").click()
+    await page.get_by_label("Name").fill("Wanda Walk-in")
+    await page.get_by_label("Phone number").fill("+44 20 7946 0958")
+    await page.get_by_role("button", name="Add client").click()
+    await expect(page.get_by_text("Client added: Wanda Walk-in.")).to_be_visible()
+    await expect(page.get_by_text("No account: known to staff only")).to_be_visible()
+    await page.get_by_label("New note").fill("Prefers the chair by the window.")
+    await page.get_by_role("button", name="Add note").click()
+    await expect(page.get_by_text("Prefers the chair by the window.")).to_be_visible()
+
+    await page.get_by_role("link", name="← Clients").click()
+    results = page.get_by_role("region", name="Clients")
+    await expect(results.get_by_role("row")).to_have_count(4)  # the header and three clients
+    search = page.get_by_label("Search by any part of a name, e-mail address or phone number")
+    if javascript:
+        await search.press_sequentially("WAN")  # no button: the list follows the typing
+    else:
+        await search.fill("WAN")
+        await page.get_by_role("button", name="Search").click()
+    await expect(results.get_by_role("row")).to_have_count(3)
+    await expect(page).to_have_url(re.compile(r"/staff/clients\?q=WAN$"))
+    await search.fill("0958")
+    await search.press("Enter")
+    await expect(results.get_by_role("row")).to_have_count(2)
+    await results.get_by_role("link", name="Wanda Walk-in").click()
+    await expect(page.get_by_role("heading", name="Wanda Walk-in")).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
