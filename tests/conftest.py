@@ -29,6 +29,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy import delete, insert, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import Role, User
@@ -56,6 +57,8 @@ WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - WORKER % 16}")
 TEST_SECRET = "test-secret-" + "k3y!" * 10
 BACKENDS = ("sqlite", "postgresql")
+#: PostgreSQL's SQLSTATE for a lock not granted within ``lock_timeout``.
+LOCK_NOT_AVAILABLE = "55P03"
 # As the machine notes advise: headless, no sandbox as root, nothing phoning home.
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -134,12 +137,29 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
 
 async def empty_all_tables(engine: AsyncEngine) -> None:
     """Every table emptied, then the shipped version-1 policies published again (as the
-    migration did)."""
+    migration did).
+
+    On PostgreSQL ``TRUNCATE`` waits for every lock on the tables. A request the live
+    server is still answering as the test ends can hold one while it waits for a second
+    connection whose lock queues behind the ``TRUNCATE``: nobody would ever give way.
+    So the ``TRUNCATE`` gives way (a short ``lock_timeout``) and tries again.
+    """
+    for attempt in range(30):
+        try:
+            await _empty(engine)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == 29:
+                raise
+        else:
+            return
+
+
+async def _empty(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-            if names:
-                await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await connection.execute(text("SET LOCAL lock_timeout = '1s'"))
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(metadata.sorted_tables):
                 await connection.execute(delete(table))
