@@ -76,7 +76,9 @@ from smartscheduling.security.passwords import PasswordHasher
 from smartscheduling.security.sessions import SessionConfig, SessionStore
 from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
 from smartscheduling.staff.clients import ClientService
-from smartscheduling.staff.controllers import ClientsController
+from smartscheduling.staff.controllers import ClientsController, DashboardController, ErasureController
+from smartscheduling.staff.erasure import ErasureService
+from smartscheduling.staff.figures import FiguresService
 from smartscheduling.web.csrf import MaskedCSRFMiddleware
 from smartscheduling.web.errors import exception_handlers
 from smartscheduling.web.health import healthz, readyz
@@ -190,6 +192,14 @@ async def provide_clients(
     return ClientService(db_session, bookings)
 
 
+async def provide_erasures(db_session: NamedDependency[AsyncSession]) -> ErasureService:
+    return ErasureService(db_session, REGISTRY)
+
+
+async def provide_figures(db_session: NamedDependency[AsyncSession]) -> FiguresService:
+    return FiguresService(db_session)
+
+
 async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> ClosedDayService:
     return ClosedDayService(db_session)
 
@@ -265,6 +275,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             TimeOffController,
             StaffProfileController,
             ClientsController,
+            ErasureController,
+            DashboardController,
             BookingController,
             MyAppointmentsController,
             SignupController,
@@ -304,6 +316,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "schedules": Provide(provide_schedules),
             "bookings": Provide(provide_bookings),
             "clients": Provide(provide_clients),
+            "erasures": Provide(provide_erasures),
+            "figures": Provide(provide_figures),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),

@@ -10,7 +10,9 @@ from tests.helpers import post_form, sign_in, statements
 
 
 def user_reads(sent: list[str]) -> list[str]:
-    return [s for s in sent if s.startswith("SELECT") and "FROM user_account" in s]
+    """Reads of a user row by its id (the Profile also looks, by address, for a client
+    record staff made: other rows, a query of its own)."""
+    return [s for s in sent if s.startswith("SELECT") and "FROM user_account" in s and "user_account.id = " in s]
 
 
 async def test_a_signed_in_page_reads_the_user_row_once(client: AsyncTestClient[Litestar], make_user) -> None:

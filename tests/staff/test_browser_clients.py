@@ -7,9 +7,9 @@ import re
 
 import pytest
 from playwright.async_api import Page, expect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartscheduling.accounts.models import Role
+from smartscheduling.accounts.models import Role, User
 from tests.policies.test_browser_policies import sign_in_as
 
 
@@ -50,3 +50,30 @@ async def test_staff_add_a_walk_in_find_them_and_note_something(
     await results.get_by_role("link", name="Wanda Walk-in").click()
     await expect(page.get_by_role("heading", name="Wanda Walk-in")).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+
+
+async def test_a_privacy_officer_anonymizes_a_client_from_a_tablet(
+    page: Page, javascript: bool, make_user, db_engine: AsyncEngine
+) -> None:
+    del javascript  # runs with JavaScript on and off
+    await page.set_viewport_size({"width": 768, "height": 1024})
+    officer = await make_user(role=Role.PRIVACY_OFFICER, name="Pia Privacy")
+    gone = await make_user(name="Gina Gone", email="gina@example.com")
+    await make_user(name="Stella Stays")
+    await sign_in_as(page, officer.email)
+    await page.get_by_role("link", name="Clients").click()
+    await page.get_by_role("link", name="Gina Gone").click()
+    await page.get_by_role("link", name="Anonymize…").click()
+    await expect(page.get_by_role("heading", name="Anonymize Gina Gone")).to_be_visible()
+    await page.get_by_label("Reason").fill("She asked by phone.")
+    await page.get_by_role("button", name="Anonymize this client").click()
+    await expect(page.get_by_text("Tick the box to confirm: this cannot be undone.")).to_be_visible()
+    await expect(page.get_by_label("Reason")).to_have_value("She asked by phone.")  # nothing typed is lost
+    await page.get_by_label("I understand that this cannot be undone.").check()
+    await page.get_by_role("button", name="Anonymize this client").click()
+    await expect(page.get_by_text("Anonymized: nothing identifies the client any more")).to_be_visible()
+    results = page.get_by_role("region", name="Clients")
+    await expect(results.get_by_role("link", name="Stella Stays")).to_be_visible()
+    await expect(results.get_by_role("link", name="Gina Gone")).to_have_count(0)
+    async with AsyncSession(db_engine) as session:
+        assert await session.get(User, gone.id) is None

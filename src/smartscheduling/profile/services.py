@@ -263,12 +263,8 @@ class ProfileService:
         and send a confirmation to the address held until now (the outbox erases it
         after delivery; the message is linked to nobody)."""
         await self._confirm_password(user, password, actor=actor)
-        name, address = user.name, user.email
         try:
-            affected = await erase_person(self.session, self.registry, user.id, now=now)
-            self.session.expunge(user)
-            enqueue(self.session, "account_closed", to=address, context={"name": name})
-            record(self.session, "account.closed", actor=Actor(None, actor.network))  # nobody to point at
+            affected = await close_account_of(self.session, self.registry, user, now=now, network=actor.network)
             await self.session.commit()
         except BaseException:
             # At once, not when the request ends: until then the erasure's locks would
@@ -356,6 +352,28 @@ class ProfileService:
 
     async def pending_email_change(self, user_id: uuid.UUID) -> str | None:
         return await self.session.scalar(_PENDING_CHANGE, {"user_id": user_id, "now": utcnow()})
+
+
+async def close_account_of(
+    session: AsyncSession,
+    registry: Registry,
+    user: User,
+    *,
+    now: datetime,
+    network: str | None,
+    everything: bool = False,
+) -> dict[str, int]:
+    """Closing an account, in the caller's transaction (the person's own closure, or staff
+    anonymizing or deleting an account holder): every holding erased as the registry
+    declares (``everything``: the rows about them deleted too), a confirmation sent to
+    the address held until now (the outbox erases it after delivery), and an audit event
+    that points at nobody."""
+    name, address = user.name, user.email
+    affected = await erase_person(session, registry, user.id, now=now, everything=everything)
+    session.expunge(user)
+    enqueue(session, "account_closed", to=address, context={"name": name})
+    record(session, "account.closed", actor=Actor(None, network))
+    return affected
 
 
 #: Built once (the profile page runs it on every view): the newest live change of address.

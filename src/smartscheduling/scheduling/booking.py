@@ -259,7 +259,7 @@ class BookingService:
             raw_staff = type_coerce(Appointment.staff_id, NullType())
             booked = select(raw_staff, Appointment.occupied_from, Appointment.occupied_until).where(
                 Appointment.staff_id.in_(ids),
-                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.status != AppointmentStatus.CANCELLED,
                 Appointment.occupied_until > start,
                 Appointment.occupied_from < end,
                 # Not needed for the answer, but it bounds the index range scanned (staff_id,

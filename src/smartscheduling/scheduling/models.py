@@ -176,14 +176,24 @@ class StaffException(AuditedModel):
 
 
 class AppointmentStatus(enum.StrEnum):
+    """Booked, then (marked by staff) arrived and completed, or a no-show; or cancelled.
+    Every status but cancelled keeps the staff member's time taken."""
+
     BOOKED = "booked"
+    ARRIVED = "arrived"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-").capitalize()
 
 
 class Appointment(AuditedModel):
     """A client's booking of an offering with a staff member. Times are instants in UTC;
     ``occupied_from``/``occupied_until`` add the offering's buffers as they were when it
-    was booked. A staff member's booked appointments never overlap: on PostgreSQL an
+    was booked. A staff member's appointments that are not cancelled never overlap: on PostgreSQL an
     exclusion constraint says so (``btree_gist``), on SQLite the booking checks and
     inserts in one ``BEGIN IMMEDIATE`` transaction (``scheduling.booking``).
 
@@ -198,11 +208,12 @@ class Appointment(AuditedModel):
         ),
         CheckConstraint("price_cents >= 0", name="price"),
         Index("ix_appointment_staff_id_occupied_from", "staff_id", "occupied_from"),
+        Index("ix_appointment_starts_at", "starts_at"),  # the figures and the day view: a range of time
         ExcludeConstraint(
             ("staff_id", "="),
             (func.tstzrange(literal_column("occupied_from"), literal_column("occupied_until"), "[)"), "&&"),
             using="gist",
-            where="status = 'booked'",
+            where="status <> 'cancelled'",
             name="appointment_no_overlap",
         ).ddl_if(dialect="postgresql"),
     )

@@ -1,6 +1,8 @@
 """The client directory (``/staff/clients``) and client records, for staff, privacy
-officers and administrators. Opening, editing and annotating a record are audit events
-the client sees in "Your data"."""
+officers and administrators; anonymizing or deleting a client (privacy officers and
+administrators; staff ask them to); the business's figures (``/staff/dashboard``).
+Opening, editing and annotating a record are audit events the client sees in "Your
+data"."""
 
 from __future__ import annotations
 
@@ -21,16 +23,22 @@ from smartscheduling.accounts.models import Role, User
 from smartscheduling.accounts.schemas import normalize_phone
 from smartscheduling.audit.service import ActorDep
 from smartscheduling.db import WRITES
+from smartscheduling.personal_data import Erasure
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking_controllers import TimeZones
 from smartscheduling.scheduling.models import AppointmentStatus
 from smartscheduling.scheduling.services import BusinessService
 from smartscheduling.staff.clients import ClientExistsError, ClientService, ClientValues
-from smartscheduling.staff.schemas import ClientForm, NoteForm
+from smartscheduling.staff.erasure import ErasureService
+from smartscheduling.staff.figures import Figures, FiguresService
+from smartscheduling.staff.schemas import ClientForm, ErasureForm, ErasureRequestForm, NoteForm
 from smartscheduling.web.forms import FormState, parse_form
 from smartscheduling.web.http import redirect
+from smartscheduling.web.templating import long_date
 
 Clients = NamedDependency[ClientService]
+Erasures = NamedDependency[ErasureService]
+FiguresDep = NamedDependency[FiguresService]
 Businesses = NamedDependency[BusinessService]
 Now = NamedDependency[datetime.datetime]
 #: Who works with clients: staff, privacy officers (and administrators, who pass every guard).
@@ -93,19 +101,42 @@ def form_of(client: User) -> FormState:
 async def client_page(
     client: User,
     clients: ClientService,
+    erasures: ErasureService,
     businesses: BusinessService,
     note_form: FormState,
     *,
     actor: Any,
     now: datetime.datetime,
+    request_form: FormState | None = None,
     status_code: int = 200,
 ) -> HTMXTemplate:
     record = await clients.open(client, actor=actor)
     context = {
-        "record": record, "who": who(client), "form": note_form, "now": now,
-        "zones": TimeZones.of(await businesses.current(), None), "Status": AppointmentStatus,
+        "record": record, "who": who(client), "form": note_form, "request_form": request_form or FormState(),
+        "now": now, "zones": TimeZones.of(await businesses.current(), None), "Status": AppointmentStatus,
+        "requests": await erasures.requests([client.id]),
     }  # fmt: skip
     return HTMXTemplate(template_name="staff/client.html", context=context, status_code=status_code)
+
+
+#: The two ways to erase one client, in the words the pages use.
+HOW = {"anonymize": Erasure.ANONYMIZE, "delete": Erasure.DELETE}
+DONE = {
+    Erasure.ANONYMIZE: "Anonymized: nothing identifies the client any more; their appointments stay as an anonymous "
+    "client's.",
+    Erasure.DELETE: "Deleted: everything about the client is gone, their appointments too.",
+}
+
+
+def erasure_page(client: User, how: str, state: FormState, *, status_code: int = 200, **answer: Any) -> HTMXTemplate:
+    context = {"client": client, "who": who(client), "how": how, "form": state}
+    return HTMXTemplate(template_name="staff/erase.html", context=context, status_code=status_code, **answer)
+
+
+def how_of(how: str) -> Erasure:
+    if how not in HOW:
+        raise NotFoundException("Choose anonymize or delete.")
+    return HOW[how]
 
 
 class ClientsController(Controller):
@@ -152,13 +183,14 @@ class ClientsController(Controller):
         *,
         client_id: FromPath[uuid.UUID],
         clients: Clients,
+        erasures: Erasures,
         businesses: Businesses,
         actor: ActorDep,
         now: Now,
     ) -> HTMXTemplate:
         """The record: contact details, appointments and notes (opening it is audited)."""
         client = await found(clients, client_id)
-        return await client_page(client, clients, businesses, FormState(), actor=actor, now=now)
+        return await client_page(client, clients, erasures, businesses, FormState(), actor=actor, now=now)
 
     @get("/{client_id:uuid}/edit", name="edit-client", opt=WRITES)
     async def edit(self, *, client_id: FromPath[uuid.UUID], clients: Clients, actor: ActorDep) -> HTMXTemplate:
@@ -194,6 +226,7 @@ class ClientsController(Controller):
         request: HTMXRequest,
         client_id: FromPath[uuid.UUID],
         clients: Clients,
+        erasures: Erasures,
         businesses: Businesses,
         actor: ActorDep,
         now: Now,
@@ -202,8 +235,120 @@ class ClientsController(Controller):
         data, state = parse_form(NoteForm, await request.form())
         if data is None:  # the record again, the note as typed and what to fix
             return await client_page(
-                client, clients, businesses, state, actor=actor, now=now, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+                client,
+                clients,
+                erasures,
+                businesses,
+                state,
+                actor=actor,
+                now=now,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
             )
         await clients.add_note(client, data.body, actor=actor)
         flash(request, "Note added.", "ok")
         return redirect(request, request.app.route_reverse("staff-client", client_id=client.id))
+
+    @post("/{client_id:uuid}/erasure-request", name="request-erasure")
+    async def request_erasure(
+        self,
+        *,
+        request: HTMXRequest,
+        client_id: FromPath[uuid.UUID],
+        clients: Clients,
+        erasures: Erasures,
+        businesses: Businesses,
+        actor: ActorDep,
+        now: Now,
+    ) -> Response[Any]:
+        """Staff ask a privacy officer to anonymize or delete the client."""
+        client = await found(clients, client_id)
+        data, state = parse_form(ErasureRequestForm, await request.form())
+        if data is None:
+            return await client_page(
+                client, clients, erasures, businesses, FormState(), actor=actor, now=now, request_form=state,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )  # fmt: skip
+        await erasures.request(client, HOW[data.how], reason=data.reason, actor=actor)
+        flash(request, "Asked: a privacy officer sees your request on this client's page.", "ok")
+        return redirect(request, request.app.route_reverse("staff-client", client_id=client.id))
+
+
+class ErasureController(Controller):
+    """Privacy officers and administrators anonymize or delete one client."""
+
+    path = "/staff/clients/{client_id:uuid}/erase/{how:str}"
+    guards = [requires_role(Role.PRIVACY_OFFICER)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @get("/", name="erase-client", opt=WRITES)
+    async def confirm(
+        self, *, client_id: FromPath[uuid.UUID], how: FromPath[str], clients: Clients, actor: ActorDep
+    ) -> HTMXTemplate:
+        """What anonymizing (or deleting) does, in plain words; then the reason and the
+        confirmation."""
+        how_of(how)
+        client = await found(clients, client_id)
+        await clients.viewed(client, actor=actor)
+        return erasure_page(client, how, FormState())
+
+    @post("/")
+    async def erase(
+        self,
+        *,
+        request: HTMXRequest,
+        client_id: FromPath[uuid.UUID],
+        how: FromPath[str],
+        clients: Clients,
+        erasures: Erasures,
+        actor: ActorDep,
+        now: Now,
+    ) -> Response[Any]:
+        way = how_of(how)
+        client = await found(clients, client_id)
+        data, state = parse_form(ErasureForm, await request.form())
+        if data is None:
+            return erasure_page(client, how, state, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        await erasures.erase(client, way, reason=data.reason, actor=actor, now=now)
+        flash(request, DONE[way], "ok")
+        return redirect(request, request.app.route_reverse("staff-clients"))
+
+
+class DashboardController(Controller):
+    path = "/staff/dashboard"
+    guards = [requires_role(*STAFF_ROLES)]  # noqa: RUF012 (Litestar's declaration style)
+    include_in_schema = False
+
+    @get("/", name="staff-dashboard")
+    async def show(self, *, figures: FiguresDep, businesses: Businesses, now: Now) -> HTMXTemplate:
+        """The last eight weeks in figures: SVG charts, each with its numbers as a table."""
+        business = await businesses.current()
+        found = await figures.figures(business, business.local_date(now))
+        context = {"figures": found, "business": business, "charts": charts_of(found, business.currency)}
+        return HTMXTemplate(template_name="staff/dashboard.html", context=context)
+
+
+def hours_text(minutes: int) -> str:
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def charts_of(figures: Figures, currency: str) -> dict[str, Any]:
+    """The figures as the page draws and tabulates them (labels and values)."""
+
+    def money(cents: int) -> str:
+        return f"{cents / 100:.2f} {currency}"
+
+    utilization = [(row.staff or "A former staff member", row) for row in figures.utilization]
+    return {
+        "revenue": money(figures.revenue_cents),
+        "per_day": [(f"{day.day} {day:%b}", count) for day, count in figures.per_day],
+        "per_day_rows": [(long_date(day), count) for day, count in figures.per_day],
+        "hours": [(f"{hour:02d}:00", count) for hour, count in figures.busiest_hours],
+        "utilization_bars": [(name, round(row.ratio * 100)) for name, row in utilization],
+        "utilization": [
+            (name, hours_text(row.booked_minutes), hours_text(row.working_minutes), f"{row.ratio * 100:.0f} %")
+            for name, row in utilization
+        ],
+        "services": [
+            (row.month, row.service, row.appointments, money(row.revenue_cents)) for row in figures.per_service_month
+        ],
+    }

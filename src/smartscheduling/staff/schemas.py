@@ -30,3 +30,26 @@ class ClientForm(msgspec.Struct, kw_only=True):
 
 class NoteForm(msgspec.Struct, kw_only=True):
     body: Annotated[str, Meta(title="Note", min_length=1, max_length=2000, extra={"multiline": True})]
+
+
+def reason_field(required: str) -> Any:
+    """A reason for the audit log: a few lines, at most 500 characters."""
+    return Annotated[
+        str, Meta(title="Reason", min_length=1, max_length=500, extra={"multiline": True, "required": required})
+    ]
+
+
+class ErasureForm(msgspec.Struct, kw_only=True):
+    """Why a client is anonymized or deleted, and the confirmation it cannot be undone."""
+
+    reason: reason_field("Say why, for the audit log (e.g. “asked by phone”).")
+    confirm: bool = False
+
+    @staticmethod
+    def check(values: dict[str, Any]) -> dict[str, str]:
+        return {} if values.get("confirm") else {"confirm": "Tick the box to confirm: this cannot be undone."}
+
+
+class ErasureRequestForm(msgspec.Struct, kw_only=True):
+    how: Annotated[str, Meta(pattern="^(anonymize|delete)$", extra={"message": "Choose anonymize or delete."})]
+    reason: reason_field("Say why, so the privacy officer can act on it.")
