@@ -75,8 +75,10 @@ from smartscheduling.security.models import StoreItem
 from smartscheduling.security.passwords import PasswordHasher
 from smartscheduling.security.sessions import SessionConfig, SessionStore
 from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
+from smartscheduling.staff.appointments import DeskService
 from smartscheduling.staff.clients import ClientService
 from smartscheduling.staff.controllers import ClientsController, DashboardController, ErasureController
+from smartscheduling.staff.desk_controllers import AppointmentDeskController
 from smartscheduling.staff.erasure import ErasureService
 from smartscheduling.staff.figures import FiguresService
 from smartscheduling.web.csrf import MaskedCSRFMiddleware
@@ -192,6 +194,12 @@ async def provide_clients(
     return ClientService(db_session, bookings)
 
 
+async def provide_desk(
+    db_session: NamedDependency[AsyncSession], bookings: NamedDependency[BookingService]
+) -> DeskService:
+    return DeskService(db_session, bookings)
+
+
 async def provide_erasures(db_session: NamedDependency[AsyncSession]) -> ErasureService:
     return ErasureService(db_session, REGISTRY)
 
@@ -277,6 +285,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             ClientsController,
             ErasureController,
             DashboardController,
+            AppointmentDeskController,
             BookingController,
             MyAppointmentsController,
             SignupController,
@@ -317,6 +326,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "bookings": Provide(provide_bookings),
             "clients": Provide(provide_clients),
             "erasures": Provide(provide_erasures),
+            "desk": Provide(provide_desk),
             "figures": Provide(provide_figures),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),

@@ -3,6 +3,7 @@ updates as staff type) and off (the Search button)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -10,7 +11,9 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import Role, User
+from smartscheduling.scheduling.models import Appointment
 from tests.policies.test_browser_policies import sign_in_as
+from tests.scheduling.test_booking import salon
 
 
 @pytest.mark.parametrize("size", [(768, 1024), (1024, 768)], ids=["portrait", "landscape"])
@@ -77,3 +80,39 @@ async def test_a_privacy_officer_anonymizes_a_client_from_a_tablet(
     await expect(results.get_by_role("link", name="Gina Gone")).to_have_count(0)
     async with AsyncSession(db_engine) as session:
         assert await session.get(User, gone.id) is None
+
+
+async def test_staff_mark_a_client_arrived_from_the_appointment_panel(
+    page: Page, javascript: bool, make_user, db_engine: AsyncEngine
+) -> None:
+    del javascript  # runs with JavaScript on and off
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    cut, [stylist] = await salon(db_engine, make_user)
+    desk = await make_user(role=Role.STAFF, name="Dana Desk")
+    pat = await make_user(name="Pat Present")
+    async with AsyncSession(db_engine) as session:  # started ten minutes ago, by the live server's clock
+        start = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(minutes=10)
+        end = start + datetime.timedelta(minutes=cut.duration_minutes)
+        session.add(
+            Appointment(
+                client_id=pat.id,
+                staff_id=stylist.id,
+                offering_id=cut.id,
+                starts_at=start,
+                ends_at=end,
+                occupied_from=start,
+                occupied_until=end,
+                price_cents=cut.price_cents,
+                currency="EUR",
+            )
+        )
+        await session.commit()
+    await sign_in_as(page, desk.email)
+    await page.goto("/staff/clients")
+    await page.get_by_role("link", name="Pat Present").click()
+    await page.get_by_role("region", name="Appointments").get_by_role("link").first.click()
+    await expect(page.get_by_role("heading", name="Haircut")).to_be_visible()
+    await page.get_by_role("button", name="Arrived").click()
+    await expect(page.get_by_text("Marked: Arrived.")).to_be_visible()
+    await expect(page.locator(".summary .badge")).to_have_text("Arrived")
+    await expect(page.get_by_role("button", name="Arrived")).to_have_count(0)

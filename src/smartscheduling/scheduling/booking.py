@@ -400,11 +400,11 @@ class BookingService:
             await self._roll_back(business, offering, *staff)
             raise await self.unavailable(business, offering, staff, start, now=now) from None
         record(self.session, "appointment.booked", actor=actor, subject_id=client.id, appointment=str(appointment.id))
-        self._tell(client, "appointment_booked", business, offering, appointment, now=now)
+        self.tell(client, "appointment_booked", business, offering, appointment, now=now)
         await self.session.commit()
         return appointment
 
-    def _tell(
+    def tell(
         self,
         client: User,
         kind: str,
@@ -491,7 +491,7 @@ class BookingService:
         record(
             self.session, "appointment.rescheduled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
         )
-        self._tell(client, "appointment_rescheduled", business, offering, appointment, now=now)
+        self.tell(client, "appointment_rescheduled", business, offering, appointment, now=now)
         try:
             await self.session.commit()
         except StaleDataError:
@@ -535,7 +535,7 @@ class BookingService:
             self.session, "appointment.cancelled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
         )
         offering = await self.session.get_one(Offering, appointment.offering_id)
-        self._tell(client, "appointment_cancelled", business, offering, appointment, now=now)
+        self.tell(client, "appointment_cancelled", business, offering, appointment, now=now)
         try:
             await self.session.commit()
         except StaleDataError:  # changed between this request's read and its write

@@ -53,3 +53,14 @@ class ErasureForm(msgspec.Struct, kw_only=True):
 class ErasureRequestForm(msgspec.Struct, kw_only=True):
     how: Annotated[str, Meta(pattern="^(anonymize|delete)$", extra={"message": "Choose anonymize or delete."})]
     reason: reason_field("Say why, so the privacy officer can act on it.")
+
+
+class MarkForm(msgspec.Struct, kw_only=True):
+    version: Annotated[int, Meta(ge=1, extra={"message": "This page is out of date: reload it."})]
+    status: Annotated[
+        str, Meta(pattern="^(booked|arrived|completed|no_show)$", extra={"message": "Choose one of the buttons."})
+    ]
+
+
+class VersionForm(msgspec.Struct, kw_only=True):
+    version: Annotated[int, Meta(ge=1, extra={"message": "This page is out of date: reload it."})]
