@@ -150,3 +150,65 @@ async def test_accounts_made_before_the_directory_can_be_found_by_staff(
         assert ("ix_user_account_search_text_trgm" in indexes) is (backend == "postgresql")
     finally:
         await engine.dispose()
+
+
+async def test_rebuilding_the_accounts_table_keeps_every_row_that_points_at_it(
+    backend: str, databases: Databases, tmp_path: Path
+) -> None:
+    """SQLite alters ``user_account`` by rebuilding it; with foreign keys on, dropping the
+    old table would delete or unlink every row pointing at it (tokens, hours, appointments).
+    Migrations run with them off, and checked after."""
+    engine = create_engine(make_settings(await databases.create(backend), tmp_path))
+    try:
+        await run_alembic(engine, command.upgrade, "96676cd38615")  # before user_account is rebuilt
+        person, offering = uuid.uuid4(), uuid.uuid4()
+        key = (lambda value: value.hex) if backend == "sqlite" else (lambda value: value)
+        now = datetime.datetime.now(datetime.UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO user_account (id, email, name, password_hash, role, status, session_epoch,"
+                    " profile_version, notify_reminders_email, notify_reminders_sms, notify_news, created_at,"
+                    " updated_at) VALUES (:id, 'kept@example.com', 'Kept', 'x', 'staff', 'active', 0, 1, true,"
+                    " false, false, :now, :now)"
+                ),
+                {"id": key(person), "now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO working_hours (user_id, weekday, start_minute, end_minute) VALUES (:id, 0, 540, 1020)"
+                ),
+                {"id": key(person)},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO offering (id, name, description, duration_minutes, price_cents, buffer_before_minutes,"
+                    " buffer_after_minutes, version, created_at, updated_at)"
+                    " VALUES (:id, 'Cut', '', 30, 1000, 0, 0, 1, :now, :now)"
+                ),
+                {"id": key(offering), "now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO appointment (id, client_id, staff_id, offering_id, starts_at, ends_at, occupied_from,"
+                    " occupied_until, price_cents, currency, status, sequence, history, version, created_at,"
+                    " updated_at) VALUES (:id, :person, :person, :offering, :now, :later, :now, :later, 1000, 'EUR',"
+                    " 'booked', 0, '[]', 1, :now, :now)"
+                ),
+                {
+                    "id": key(uuid.uuid4()),
+                    "person": key(person),
+                    "offering": key(offering),
+                    "now": now,
+                    "later": now + datetime.timedelta(minutes=30),
+                },
+            )
+        await run_alembic(engine, command.upgrade, "head")
+        async with engine.connect() as connection:
+            hours = (await connection.execute(text("SELECT count(*) FROM working_hours"))).scalar_one()
+            linked = (
+                await connection.execute(text("SELECT count(*) FROM appointment WHERE client_id IS NOT NULL"))
+            ).scalar_one()
+        assert (hours, linked) == (1, 1)
+    finally:
+        await engine.dispose()

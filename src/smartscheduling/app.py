@@ -76,6 +76,8 @@ from smartscheduling.security.passwords import PasswordHasher
 from smartscheduling.security.sessions import SessionConfig, SessionStore
 from smartscheduling.security.throttle import RedisCounters, SqlCounters, Throttle
 from smartscheduling.staff.appointments import DeskService
+from smartscheduling.staff.audit_controllers import AuditController
+from smartscheduling.staff.audit_log import AuditLogService
 from smartscheduling.staff.clients import ClientService
 from smartscheduling.staff.controllers import ClientsController, DashboardController, ErasureController
 from smartscheduling.staff.desk_controllers import AppointmentDeskController
@@ -200,6 +202,10 @@ async def provide_desk(
     return DeskService(db_session, bookings)
 
 
+async def provide_audit_log(db_session: NamedDependency[AsyncSession]) -> AuditLogService:
+    return AuditLogService(db_session)
+
+
 async def provide_erasures(db_session: NamedDependency[AsyncSession]) -> ErasureService:
     return ErasureService(db_session, REGISTRY)
 
@@ -286,6 +292,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             ErasureController,
             DashboardController,
             AppointmentDeskController,
+            AuditController,
             BookingController,
             MyAppointmentsController,
             SignupController,
@@ -327,6 +334,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "clients": Provide(provide_clients),
             "erasures": Provide(provide_erasures),
             "desk": Provide(provide_desk),
+            "audit_log": Provide(provide_audit_log),
             "figures": Provide(provide_figures),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),

@@ -256,8 +256,26 @@ async def run_alembic(engine: AsyncEngine, operation: Callable[..., Any], *args:
     def _run(connection: Connection) -> Any:
         return operation(alembic_config(connection), *args, **kwargs)
 
-    async with engine.begin() as connection:
-        return await connection.run_sync(_run)
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it (copy, drop, rename): with foreign keys
+            # on, the drop would fire every ON DELETE pointing at it and empty or unlink the
+            # tables that refer to it. Off for the migration (only outside a transaction),
+            # then checked: the rebuilt tables must leave no row pointing at nothing.
+            await connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                result = await connection.run_sync(_run)
+                if sqlite and (broken := (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()):
+                    msg = f"the migration left rows that point at nothing: {broken[:5]}"
+                    raise RuntimeError(msg)
+        finally:
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                await connection.commit()
+    return result
 
 
 upgrade = command.upgrade

@@ -311,3 +311,14 @@ async def test_not_me_leaves_the_record_to_the_business_and_stops_the_offer(
     assert "Other Wanda" not in (await client.get("/profile")).text
     async with AsyncSession(db_engine) as session:
         assert (await session.get_one(User, record_id)).contact_email == "wanda@example.com"
+
+
+async def test_a_phone_number_is_found_as_it_is_dialled_in_the_business_country(
+    client: AsyncTestClient[Litestar], desk: User, make_user, db_engine: AsyncEngine
+) -> None:
+    await salon(db_engine, make_user, staff=0)  # in Germany
+    await make_user(name="Zoë Müller", phone="+4915112345678")
+    await make_user(name="Someone Else", phone="+4930123456")
+    for query in ("0151 12345678", "0151 123", "+49 151 12345678", "5678"):
+        response = await client.get("/staff/clients", params={"q": query})
+        assert listed(response.text) == ["Zoë Müller"], query

@@ -127,3 +127,23 @@ async def test_staff_cancel_the_client_is_told_and_the_time_is_free_again(
     again = await post_form(client, f"{url}/cancel", {"version": "2"})
     assert again.status_code == 409
     assert "already cancelled" in again.text
+
+
+async def test_what_took_place_is_neither_cancelled_by_staff_nor_changed_by_the_client(
+    client: AsyncTestClient[Litestar], booked: tuple[Appointment, User], make_user, db_engine: AsyncEngine
+) -> None:
+    appointment, _ = booked
+    url = f"/staff/appointments/{appointment.id}"
+    await post_form(client, f"{url}/status", {"version": "1", "status": "completed"})
+    refused = await post_form(client, f"{url}/cancel", {"version": "2"})
+    assert refused.status_code == 422
+    assert "mark it booked first to cancel it" in refused.text
+    assert (await stored(db_engine, appointment)).status is AppointmentStatus.COMPLETED
+    await post_form(client, "/logout", {})
+    async with AsyncSession(db_engine) as session:
+        pat = await session.get_one(User, appointment.client_id)
+    await sign_in(client, pat.email)
+    # the client's own cancel, as if the page were still open (the cut-off aside, it is no longer theirs)
+    theirs = await post_form(client, f"/profile/appointments/{appointment.id}/cancel", {"version": "2"})
+    assert theirs.status_code == 409
+    assert (await stored(db_engine, appointment)).status is AppointmentStatus.COMPLETED

@@ -253,6 +253,8 @@ def test_a_reason_loses_the_name_addresses_and_phone_however_written() -> None:
                   password_hash=NO_PASSWORD)  # fmt: skip
     said = "ANA MARÍA ÖZ (ana@example.com, 612 34 56 78) — María asked; Anastasia did not."
     assert redact(said, person) == "[the client] ([the client], [the client]) — [the client] asked; Anastasia did not."
+    unaccented = "Ana Maria Oz wrote from her other address, ana@elsewhere.example."
+    assert redact(unaccented, person) == "[the client] wrote from her other address, [the client]@elsewhere.example."
 
 
 async def test_an_appointment_that_took_place_still_holds_its_time(db_engine: AsyncEngine, make_user) -> None:

@@ -512,6 +512,8 @@ class BookingService:
             raise StaleAppointmentError
         if appointment.status is AppointmentStatus.CANCELLED:
             raise AlreadyCancelledError
+        if appointment.status is not AppointmentStatus.BOOKED:  # arrived, completed, no-show: the desk's now
+            raise CutoffPassedError(business)
         if now > appointment.starts_at - datetime.timedelta(hours=business.cutoff_hours):
             raise CutoffPassedError(business)
         return appointment
@@ -554,7 +556,7 @@ async def cancel_upcoming(session: AsyncSession, person: uuid.UUID, now: datetim
     result = await session.execute(
         update(Appointment)
         .where(
-            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)),
             Appointment.starts_at > now,
             (Appointment.client_id == person) | (Appointment.staff_id == person),
         )

@@ -30,6 +30,10 @@ class NotYetError(RefusedError):
     sentence = "Arrived, completed and no-show can be marked from the appointment's day on."
 
 
+class TookPlaceError(RefusedError):
+    sentence = "This appointment is marked completed or no-show: mark it booked first to cancel it."
+
+
 @dataclass(frozen=True, slots=True)
 class Panel:
     appointment: Appointment
@@ -115,9 +119,12 @@ class DeskService:
     async def cancel(
         self, business: Business, panel: Panel, *, version: int, now: datetime.datetime, actor: Actor
     ) -> None:
-        """Staff cancel (any time: the cut-off is the clients' rule); the client is told."""
+        """Staff cancel (any time: the cut-off is the clients' rule) an appointment that has
+        not taken place; the client is told."""
         appointment = panel.appointment
         self._current(appointment, version)
+        if appointment.status not in {AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED}:
+            raise TookPlaceError
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at, appointment.cancelled_by_id = now, actor.id
         appointment.sequence += 1

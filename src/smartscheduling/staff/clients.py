@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from smartscheduling.accounts.models import NO_PASSWORD, Role, User, digits, folded
+from smartscheduling.accounts.schemas import normalize_phone
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.scheduling.booking import AppointmentView, BookingService
@@ -28,18 +29,27 @@ from smartscheduling.staff.models import ClientNote
 
 #: Clients per page of the directory.
 PAGE_SIZE = 50
+#: How many digits a query must have to be read as the start of a national number.
+NATIONAL_PART = 6
 #: What a phone number is typed with: a query of only these (and a digit) is a number.
 _PHONE_LIKE = re.compile(r"[\d\s+().\-/]+")
 
 
-def search_pattern(query: str) -> str:
+def search_pattern(query: str, region: str | None = None) -> str:
     """What a query looks for in the search text: a phone number by its digits (``+49 151
-    …`` or ``…5678``), anything else folded (``ZOË`` finds ``Zoë``). Taken literally:
-    ``%`` and ``_`` are characters to find, not wildcards."""
+    …``, ``…5678``, or as dialled in ``region``: ``0151 …``), anything else folded
+    (``ZOË`` finds ``Zoë``). Taken literally: ``%`` and ``_`` are characters to find, not
+    wildcards."""
     query = " ".join(query.split())
-    if _PHONE_LIKE.fullmatch(query) and any(char.isdigit() for char in query):
-        return digits(query)
-    return folded(query)
+    if not (_PHONE_LIKE.fullmatch(query) and any(char.isdigit() for char in query)):
+        return folded(query)
+    try:
+        return digits(normalize_phone(query, region))
+    except ValueError:  # a part of a number
+        found = digits(query)
+        # Six digits or more after a trunk 0 are a national number's start ("0151 12"):
+        # stored numbers have the country code instead. Fewer are its end ("0958").
+        return found.lstrip("0") if not query.startswith("+") and len(found) >= NATIONAL_PART else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +130,16 @@ class ClientService:
         self.session = session
         self.bookings = bookings
 
-    async def search(self, query: str, *, after: uuid.UUID | None, now: datetime.datetime) -> DirectoryPage:
-        """A page of clients in name order, matching ``query`` (empty: everyone)."""
+    async def search(
+        self, query: str, *, after: uuid.UUID | None, now: datetime.datetime, region: str | None = None
+    ) -> DirectoryPage:
+        """A page of clients in name order, matching ``query`` (empty: everyone); phone
+        numbers as dialled in ``region`` (the business's country)."""
         statement = select(
             User.id, User.name, User.email, User.contact_email, User.phone, _last_visit(now).label("last_visit")
         ).where(User.role == Role.CLIENT)
         order = User.search_text
-        if pattern := search_pattern(query):
+        if pattern := search_pattern(query, region):
             statement = statement.where(User.search_text.contains(pattern, autoescape=True))
             # The same order, written so that PostgreSQL finds the matches by the trigram
             # index and sorts them, instead of walking every name in order until enough
@@ -180,7 +193,7 @@ class ClientService:
         ):
             if value is None:
                 continue
-            same = select(User.id).where(or_(*(column == value for column in columns)))
+            same = select(User.id).where(or_(*(column == value for column in columns)), User.role == Role.CLIENT)
             if besides is not None:
                 same = same.where(User.id != besides)
             existing = await self.session.scalar(same.limit(1))

@@ -150,12 +150,13 @@ class ClientsController(Controller):
         *,
         request: HTMXRequest,
         clients: Clients,
+        businesses: Businesses,
         now: Now,
         text: Annotated[str, QueryParameter(name="q", max_length=100)] = "",
         after: Annotated[uuid.UUID | None, QueryParameter(name="after")] = None,
     ) -> HTMXTemplate:
         """Every client in name order, or those matching ``q``; 50 a page."""
-        page = await clients.search(text, after=after, now=now)
+        page = await clients.search(text, after=after, now=now, region=(await businesses.current()).country)
         template = "staff/partials/_client_results.html" if request.htmx else "staff/clients.html"
         return HTMXTemplate(template_name=template, context={"query": text, "page": page, "after": after})
 

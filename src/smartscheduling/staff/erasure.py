@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartscheduling.accounts.models import User, digits
+from smartscheduling.accounts.models import User, digits, folded
 from smartscheduling.audit.models import AuditEvent
 from smartscheduling.audit.service import Actor, record
 from smartscheduling.personal_data import Erasure, Registry
@@ -38,9 +38,13 @@ PHONE_TAIL = 6
 
 def redact(text: str, client: User) -> str:
     """``text`` without the person's name (whole, or any word of it of three letters or
-    more), e-mail addresses or phone number (by its last digits, however spaced)."""
-    words = [word for word in re.split(r"\W+", client.name or "") if len(word) >= 3]
-    literal = [value for value in (client.name, client.email, client.contact_email) if value]
+    more, with or without its accents), e-mail addresses (or their part before the ``@``)
+    or phone number (by its last digits, however spaced)."""
+    names = [client.name, folded(client.name)] if client.name else []
+    addresses = [value for value in (client.email, client.contact_email) if value]
+    locals_ = [address.split("@", 1)[0] for address in addresses]
+    words = {word for text in (*names, *locals_) for word in re.split(r"\W+", text) if len(word) >= 3}
+    literal = [*names, *addresses]
     patterns = [re.escape(value) for value in sorted(literal, key=len, reverse=True)]
     patterns += [rf"\b{re.escape(word)}\b" for word in words]
     if client.phone and len(tail := digits(client.phone)[-PHONE_TAIL:]) == PHONE_TAIL:
@@ -63,8 +67,8 @@ class ErasureService:
         had_account, reason = client.has_account, redact(reason, client)
         try:
             if had_account:
-                affected = await close_account_of(
-                    self.session, self.registry, client, now=now, network=actor.network, everything=everything
+                affected = await close_account_of(  # (its event names nobody: no officer's network on it)
+                    self.session, self.registry, client, now=now, network=None, everything=everything
                 )
             else:
                 affected = await erase_person(self.session, self.registry, client.id, now=now, everything=everything)
