@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.accounts.seed import DEMO_USERS
 from smartscheduling.mail.outbox import enqueue
-from smartscheduling.scheduling.models import Appointment, Business, Offering, WorkingHours
-from smartscheduling.scheduling.seed import DEMO_STYLIST
+from smartscheduling.scheduling.models import Appointment, AppointmentStatus, Business, Offering, WorkingHours
+from smartscheduling.scheduling.seed import DEMO_STYLIST, DEMO_WALK_IN
 from smartscheduling.security.passwords import PasswordHasher
 from tests.helpers import run_command
 from tests.mailbox import Mailbox
@@ -60,7 +60,11 @@ async def test_seed_demo_creates_one_user_of_each_role(db_url: str, db_engine: A
     assert result.returncode == 0, result.stderr
     created = await users(db_engine)
     stylist = DEMO_STYLIST["email"], Role.STAFF  # the demo business's third stylist, who never signs in
-    assert {(u.email, u.role) for u in created} == {(email, role) for role, email, _, _ in DEMO_USERS} | {stylist}
+    walk_in = None, Role.CLIENT  # and a client known only to staff
+    assert {(u.email, u.role) for u in created} == {(email, role) for role, email, _, _ in DEMO_USERS} | {
+        stylist,
+        walk_in,
+    }
     for role, email, _, password in DEMO_USERS:
         assert f"{email:<22} {password}" in result.stdout
         user = next(u for u in created if u.email == email)
@@ -86,6 +90,15 @@ async def test_seed_demo_sets_up_the_demo_business(db_url: str, db_engine: Async
     assert hours == 3  # the staff member's, the administrator's and the third stylist's weeks
     now = datetime.datetime.now(datetime.UTC)
     assert sorted(start > now for start in starts) == [False, True]  # one past, one to come
+    async with AsyncSession(db_engine) as session:
+        wanda = await session.scalar(select(User).where(User.name == DEMO_WALK_IN["name"]))
+        assert wanda is not None
+        visits = (await session.scalars(select(Appointment.status).where(Appointment.client_id == wanda.id))).all()
+    assert (wanda.has_account, wanda.contact_email, visits) == (
+        False,
+        "wanda@example.com",
+        [AppointmentStatus.COMPLETED],
+    )
 
 
 async def test_seed_demo_is_refused_in_production(db_url: str, tmp_path: Path) -> None:

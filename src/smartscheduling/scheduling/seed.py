@@ -16,6 +16,7 @@ from smartscheduling.db import utcnow
 from smartscheduling.scheduling.models import (
     THE_BUSINESS,
     Appointment,
+    AppointmentStatus,
     Business,
     Offering,
     OfferingStaff,
@@ -45,7 +46,8 @@ DEMO_WEEKS = {
 }
 #: A third stylist, who takes appointments but never signs in.
 DEMO_STYLIST = {"email": "robin@example.com", "name": "Robin Reyes"}
-#: No password hashes to this: not a hash at all, so every sign-in with it fails.
+#: A client known only to staff (booked by phone): no account, no sign-in.
+DEMO_WALK_IN = {"name": "Wanda Walk-in", "phone": "+4930901820", "contact_email": "wanda@example.com"}
 
 
 async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[str]:
@@ -78,18 +80,21 @@ async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[
             for day, intervals in week.items()
             for start, end in intervals
         )
+    walk_in = User(**DEMO_WALK_IN, email=None, password_hash=NO_PASSWORD, role=Role.CLIENT)
+    session.add(walk_in)
+    await session.flush()
     client, staff = people.get("client@example.com"), people.get("staff@example.com")
     if client is not None and staff is not None:
         cut = offerings[0]
         today = business.local_date(datetime.datetime.now(datetime.UTC))
-        for days in (-14, 7):
+        for person, days in ((client, -14), (client, 7), (walk_in, -7)):
             day = today + datetime.timedelta(days=days)
             day -= datetime.timedelta(days=max(0, day.weekday() - 4))  # a weekday: Sam works Monday to Friday
             start = datetime.datetime.combine(day, datetime.time(10), tzinfo=ZoneInfo(business.time_zone))
             end = start + datetime.timedelta(minutes=cut.duration_minutes)
             session.add(
                 Appointment(
-                    client_id=client.id,
+                    client_id=person.id,
                     staff_id=staff.id,
                     offering_id=cut.id,
                     starts_at=start,
@@ -98,6 +103,7 @@ async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[
                     occupied_until=end + datetime.timedelta(minutes=cut.buffer_after_minutes),
                     price_cents=cut.price_cents,
                     currency=business.currency,
+                    status=AppointmentStatus.COMPLETED if days < 0 else AppointmentStatus.BOOKED,
                 )
             )
     await session.commit()
