@@ -308,7 +308,9 @@ async def test_not_me_leaves_the_record_to_the_business_and_stops_the_offer(
     assert "Other Wanda" in (await client.get("/profile")).text
     declined = await post_form(client, f"/profile/records/{record_id}/decline", {})
     assert declined.status_code == 303
-    assert "Other Wanda" not in (await client.get("/profile")).text
+    after = await client.get("/profile")
+    assert after.status_code == 200
+    assert "Other Wanda" not in after.text
     async with AsyncSession(db_engine) as session:
         assert (await session.get_one(User, record_id)).contact_email == "wanda@example.com"
 

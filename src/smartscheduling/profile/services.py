@@ -321,15 +321,13 @@ class ProfileService:
         """The records to offer to join, unless the person said they are not theirs."""
         if not user.is_verified:
             return []
-        declined = set(
-            await self.session.scalars(
-                select(AuditEvent.details).where(
-                    AuditEvent.actor_id == user.id, AuditEvent.action == "client.link_declined"
-                )
+        declined = await self.session.scalars(
+            select(AuditEvent.details).where(
+                AuditEvent.actor_id == user.id, AuditEvent.action == "client.link_declined"
             )
         )
-        records = (await self.session.scalars(self._records_like(user).order_by(User.created_at))).all()
         refused = {details.get("record") for details in declined}
+        records = (await self.session.scalars(self._records_like(user).order_by(User.created_at))).all()
         return [found for found in records if str(found.id) not in refused]
 
     async def join_record(self, user: User, record_id: uuid.UUID, *, actor: Actor) -> bool:
