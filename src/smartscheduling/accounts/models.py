@@ -9,7 +9,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, event
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, Integer, String, event, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartscheduling.db import AuditedModel, Model, text_enum, utcnow
@@ -125,10 +126,16 @@ class User(AuditedModel):
         """Whether the person signs in (a client known only to staff does not)."""
         return self.email is not None
 
-    @property
+    @hybrid_property
     def address(self) -> str | None:
-        """Where e-mail reaches them: the sign-in address, else the one staff were given."""
+        """Where e-mail reaches them: the sign-in address, else the one staff were given
+        (in a query too: ``User.address``)."""
         return self.email or self.contact_email
+
+    @address.inplace.expression
+    @classmethod
+    def _address(cls) -> ColumnElement[str | None]:
+        return func.coalesce(cls.email, cls.contact_email)
 
     def searchable(self) -> str:
         parts = (self.name or "", digits(self.phone or ""), self.email or "", self.contact_email or "")

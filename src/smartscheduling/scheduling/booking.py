@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, inspect, select, text, type_coerce, update
+from sqlalchemy import exists, inspect, select, text, type_coerce, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -437,7 +437,7 @@ class BookingService:
     async def appointments_of(self, client_id: uuid.UUID) -> list[AppointmentView]:
         """The client's appointments, the latest start first."""
         statement = (
-            select(Appointment, Offering.name, func.coalesce(StaffProfile.display_name, User.name))
+            select(Appointment, Offering.name, StaffProfile.name_of(User))
             .join(Offering, Offering.id == Appointment.offering_id)
             .outerjoin(User, User.id == Appointment.staff_id)
             .outerjoin(StaffProfile, StaffProfile.user_id == Appointment.staff_id)

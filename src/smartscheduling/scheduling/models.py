@@ -7,9 +7,21 @@ from __future__ import annotations
 import datetime
 import enum
 import uuid
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, func, literal_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    literal_column,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -142,6 +154,12 @@ class StaffProfile(NaturalKeyModel):
     display_name: Mapped[str] = mapped_column(String(60))
     bio: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def name_of(cls, person: Any) -> ColumnElement[str]:
+        """A staff member's name as clients and colleagues see it: their profile's, else
+        their account's (``person``: the user entity or alias, ``StaffProfile`` joined)."""
+        return func.coalesce(cls.display_name, person.name)
 
 
 class ExceptionKind(enum.StrEnum):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from smartscheduling.accounts.models import AccountStatus, User
@@ -43,7 +43,7 @@ async def send_reminders(engine: AsyncEngine, *, now: datetime.datetime, batch: 
                     Offering.name,
                     User.id,
                     User.name,
-                    func.coalesce(User.email, User.contact_email),  # a client without an account: staff's address
+                    User.address,
                     User.time_zone,
                 )
                 .join(Offering, Offering.id == Appointment.offering_id)
@@ -55,7 +55,7 @@ async def send_reminders(engine: AsyncEngine, *, now: datetime.datetime, batch: 
                     not_yet_reminded(),
                     User.notify_reminders_email.is_(True),
                     User.status == AccountStatus.ACTIVE,
-                    or_(User.email.is_not(None), User.contact_email.is_not(None)),
+                    User.address.is_not(None),
                 )
                 .order_by(Appointment.starts_at)
                 .limit(batch)

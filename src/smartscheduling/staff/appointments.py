@@ -10,7 +10,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,7 +20,7 @@ from smartscheduling.audit.service import Actor, record
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking import AlreadyCancelledError, BookingService, StaleAppointmentError
 from smartscheduling.scheduling.models import Appointment, AppointmentStatus, Business, Offering, StaffProfile
-from smartscheduling.staff.models import ClientNote
+from smartscheduling.staff.clients import NoteView, notes_of
 
 #: What staff mark once the appointment's day has come.
 MARKS = (AppointmentStatus.ARRIVED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
@@ -40,7 +40,7 @@ class Panel:
     offering: Offering
     client: User | None  # None: anonymized
     staff: str | None
-    notes: list[ClientNote]
+    notes: list[NoteView]
 
 
 class DeskService:
@@ -53,7 +53,7 @@ class DeskService:
         staff = aliased(User)
         found = (
             await self.session.execute(
-                select(Appointment, Offering, func.coalesce(StaffProfile.display_name, staff.name))
+                select(Appointment, Offering, StaffProfile.name_of(staff))
                 .join(Offering, Offering.id == Appointment.offering_id)
                 .outerjoin(staff, staff.id == Appointment.staff_id)
                 .outerjoin(StaffProfile, StaffProfile.user_id == Appointment.staff_id)
@@ -64,13 +64,7 @@ class DeskService:
             return None
         appointment, offering, staff_name = found
         client = await self.session.get(User, appointment.client_id) if appointment.client_id else None
-        notes: list[ClientNote] = []
-        if client is not None:
-            notes = list(
-                await self.session.scalars(
-                    select(ClientNote).where(ClientNote.client_id == client.id).order_by(ClientNote.created_at.desc())
-                )
-            )
+        notes = await notes_of(self.session, client.id) if client is not None else []
         return Panel(appointment, offering, client, staff_name, notes)
 
     async def viewed(self, panel: Panel, *, actor: Actor) -> None:

@@ -47,7 +47,7 @@ class AuditController(Controller):
         business = await businesses.current()
         zone = ZoneInfo(business.time_zone)
         wanted = AuditFilter(
-            person=person, staff_id=staff_id, action=action,
+            person=person, region=business.country, staff_id=staff_id, action=action,
             since=local_instant(first, 0, zone) if first else None,
             until=local_instant(last + datetime.timedelta(days=1), 0, zone) if last else None,
         )  # fmt: skip

@@ -23,6 +23,7 @@ PAGE_SIZE = 50
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
     person: str = ""  # any part of the name, e-mail or phone of whom it concerns
+    region: str | None = None  # the business's country: a phone number as dialled there
     staff_id: uuid.UUID | None = None
     action: str = ""
     since: datetime.datetime | None = None  # from this instant (the first day's midnight)
@@ -65,7 +66,7 @@ class AuditLogService:
             .outerjoin(actor, actor.id == AuditEvent.actor_id)
             .outerjoin(subject, subject.id == AuditEvent.subject_id)
         )
-        if pattern := search_pattern(wanted.person):
+        if pattern := search_pattern(wanted.person, wanted.region):
             statement = statement.where(subject.search_text.contains(pattern, autoescape=True))
         if wanted.staff_id is not None:
             statement = statement.where(AuditEvent.actor_id == wanted.staff_id)

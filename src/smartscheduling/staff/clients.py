@@ -109,6 +109,18 @@ class StaleClientError(RefusedError):
     )
 
 
+async def notes_of(session: AsyncSession, client_id: uuid.UUID) -> list[NoteView]:
+    """Staff's notes on a client, the newest first, with who wrote each."""
+    author = aliased(User)
+    notes = await session.execute(
+        select(ClientNote, author.name)
+        .outerjoin(author, author.id == ClientNote.author_id)
+        .where(ClientNote.client_id == client_id)
+        .order_by(ClientNote.created_at.desc(), ClientNote.id.desc())
+    )
+    return [NoteView(note, name) for note, name in notes.all()]
+
+
 def _last_visit(now: datetime.datetime) -> ScalarSelect[datetime.datetime]:
     return (
         select(func.max(Appointment.starts_at))
@@ -166,17 +178,10 @@ class ClientService:
 
     async def open(self, client: User, *, actor: Actor) -> ClientFile:
         """The client's record as staff see it; opening it is an audit event."""
-        author = aliased(User)
-        notes = await self.session.execute(
-            select(ClientNote, author.name)
-            .outerjoin(author, author.id == ClientNote.author_id)
-            .where(ClientNote.client_id == client.id)
-            .order_by(ClientNote.created_at.desc(), ClientNote.id.desc())
-        )
         found = ClientFile(
             client=client,
             appointments=await self.bookings.appointments_of(client.id),
-            notes=[NoteView(note, name) for note, name in notes.all()],
+            notes=await notes_of(self.session, client.id),
         )
         await self.viewed(client, actor=actor)
         return found

@@ -27,8 +27,9 @@ from smartscheduling.personal_data import Erasure
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking_controllers import TimeZones
 from smartscheduling.scheduling.models import AppointmentStatus
+from smartscheduling.scheduling.schemas import price_text
 from smartscheduling.scheduling.services import BusinessService
-from smartscheduling.staff.clients import ClientExistsError, ClientService, ClientValues
+from smartscheduling.staff.clients import ClientExistsError, ClientRow, ClientService, ClientValues
 from smartscheduling.staff.erasure import ErasureService
 from smartscheduling.staff.figures import Figures, FiguresService
 from smartscheduling.staff.schemas import ClientForm, ErasureForm, ErasureRequestForm, NoteForm
@@ -45,8 +46,9 @@ Now = NamedDependency[datetime.datetime]
 STAFF_ROLES = (Role.STAFF, Role.PRIVACY_OFFICER)
 
 
-def who(client: User) -> str:
-    """How a record is named on a page: its name, else how to reach them."""
+def who(client: User | ClientRow) -> str:
+    """How a record is named on a page (and in the directory): its name, else how to
+    reach them."""
     return client.name or client.phone or client.address or "Client without a name"
 
 
@@ -114,7 +116,7 @@ async def client_page(
     context = {
         "record": record, "who": who(client), "form": note_form, "request_form": request_form or FormState(),
         "now": now, "zones": TimeZones.of(await businesses.current(), None), "Status": AppointmentStatus,
-        "requests": await erasures.requests([client.id]),
+        "requests": await erasures.requests(client.id),
     }  # fmt: skip
     return HTMXTemplate(template_name="staff/client.html", context=context, status_code=status_code)
 
@@ -158,7 +160,7 @@ class ClientsController(Controller):
         """Every client in name order, or those matching ``q``; 50 a page."""
         page = await clients.search(text, after=after, now=now, region=(await businesses.current()).country)
         template = "staff/partials/_client_results.html" if request.htmx else "staff/clients.html"
-        return HTMXTemplate(template_name=template, context={"query": text, "page": page, "after": after})
+        return HTMXTemplate(template_name=template, context={"query": text, "page": page, "after": after, "who": who})
 
     @get("/new", name="new-client")
     async def new(self) -> HTMXTemplate:
@@ -336,7 +338,7 @@ def charts_of(figures: Figures, currency: str) -> dict[str, Any]:
     """The figures as the page draws and tabulates them (labels and values)."""
 
     def money(cents: int) -> str:
-        return f"{cents / 100:.2f} {currency}"
+        return f"{price_text(cents)} {currency}"
 
     utilization = [(row.staff or "A former staff member", row) for row in figures.utilization]
     return {

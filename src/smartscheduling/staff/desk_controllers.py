@@ -21,6 +21,7 @@ from smartscheduling.db import WRITES
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking_controllers import TimeZones
 from smartscheduling.scheduling.models import AppointmentStatus
+from smartscheduling.scheduling.schemas import price_text
 from smartscheduling.scheduling.services import BusinessService
 from smartscheduling.staff.appointments import DeskService, Panel
 from smartscheduling.staff.controllers import STAFF_ROLES, Businesses, Now, who
@@ -42,6 +43,7 @@ async def the_panel(desk: DeskService, appointment_id: uuid.UUID) -> Panel:
 def panel_page(panel: Panel, business: Any, now: datetime.datetime, **answer: Any) -> HTMXTemplate:
     context = {
         "panel": panel, "zones": TimeZones.of(business, None), "Status": AppointmentStatus, "now": now,
+        "price_text": price_text,
         "refusal": answer.pop("refusal", None), "who": who(panel.client) if panel.client else "Anonymous client",
         "moves": [
             (datetime.datetime.fromisoformat(move["from"]), datetime.datetime.fromisoformat(move["to"]), move["by"])

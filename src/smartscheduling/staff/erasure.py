@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,15 +89,13 @@ class ErasureService:
         record(self.session, REQUESTED, actor=actor, subject_id=client.id, how=how.value, reason=reason)
         await self.session.commit()
 
-    async def requests(self, client_ids: Iterable[uuid.UUID] | None = None) -> list[tuple[AuditEvent, str | None]]:
-        """Staff's requests still waiting (their client is still there), newest first,
-        with who asked; for some clients only, or all."""
+    async def requests(self, client_id: uuid.UUID) -> list[tuple[AuditEvent, str | None]]:
+        """Staff's requests to erase the client (they go with the client), newest first,
+        with who asked."""
         statement = (
             select(AuditEvent, User.name)
             .outerjoin(User, User.id == AuditEvent.actor_id)
-            .where(AuditEvent.action == REQUESTED, AuditEvent.subject_id.is_not(None))
+            .where(AuditEvent.action == REQUESTED, AuditEvent.subject_id == client_id)
             .order_by(AuditEvent.occurred_at.desc())
         )
-        if client_ids is not None:
-            statement = statement.where(AuditEvent.subject_id.in_(list(client_ids)))
         return [(event, name) for event, name in (await self.session.execute(statement)).all()]

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartscheduling.accounts.models import User
@@ -83,7 +83,6 @@ class FiguresService:
         zone = ZoneInfo(business.time_zone)
         first, last = today - datetime.timedelta(days=DAYS), today - datetime.timedelta(days=1)
         start, end = local_instant(first, 0, zone), local_instant(today, 0, zone)
-        staff_name = func.coalesce(StaffProfile.display_name, User.name)
         rows = (
             await self.session.execute(
                 select(
@@ -93,7 +92,7 @@ class FiguresService:
                     Appointment.price_cents,
                     Appointment.staff_id,
                     Offering.name,
-                    staff_name,
+                    StaffProfile.name_of(User),
                 )
                 .join(Offering, Offering.id == Appointment.offering_id)
                 .outerjoin(User, User.id == Appointment.staff_id)
@@ -153,9 +152,8 @@ class FiguresService:
         for (user_id, weekday), minutes in weekly.items():
             working[user_id] += minutes * weekdays[weekday]
         if missing := [user_id for user_id in working if user_id not in names]:
-            staff_name = func.coalesce(StaffProfile.display_name, User.name)
             found = await self.session.execute(
-                select(User.id, staff_name)
+                select(User.id, StaffProfile.name_of(User))
                 .outerjoin(StaffProfile, StaffProfile.user_id == User.id)
                 .where(User.id.in_(missing))
             )
