@@ -420,7 +420,11 @@ async def test_book_see_and_cancel_in_the_browser(
     await expect(page.get_by_role("heading", name="My appointments")).to_be_visible()
     await expect(page.get_by_text(re.compile("^Booked: Haircut"))).to_be_visible()
     await page.get_by_role("link", name=re.compile("^Move")).click()
-    await page.get_by_role("navigation", name="Days").get_by_role("link").nth(2).click()
+    later = page.get_by_role("navigation", name="Days").get_by_role("link").nth(2)
+    chosen = (await later.inner_text()).split()[:3]
+    await later.click()
+    # the day's own times, not those of the day shown before the swap
+    await expect(page.get_by_role("heading", level=2, name=" ".join(chosen))).to_be_visible()
     await page.locator(".time-list").get_by_role("link").last.click()
     await page.get_by_role("button", name="Move it to this time").click()
     await expect(page.get_by_text(re.compile("^Moved: Haircut, now"))).to_be_visible()
