@@ -80,6 +80,8 @@ from smartscheduling.staff.audit_controllers import AuditController
 from smartscheduling.staff.audit_log import AuditLogService
 from smartscheduling.staff.clients import ClientService
 from smartscheduling.staff.controllers import ClientsController, DashboardController, ErasureController
+from smartscheduling.staff.day_controllers import DayController, StaffBookingController
+from smartscheduling.staff.dayview import DayViewService
 from smartscheduling.staff.desk_controllers import AppointmentDeskController
 from smartscheduling.staff.erasure import ErasureService
 from smartscheduling.staff.figures import FiguresService
@@ -202,6 +204,10 @@ async def provide_desk(
     return DeskService(db_session, bookings)
 
 
+async def provide_days(db_session: NamedDependency[AsyncSession]) -> DayViewService:
+    return DayViewService(db_session)
+
+
 async def provide_audit_log(db_session: NamedDependency[AsyncSession]) -> AuditLogService:
     return AuditLogService(db_session)
 
@@ -292,6 +298,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             ErasureController,
             DashboardController,
             AppointmentDeskController,
+            DayController,
+            StaffBookingController,
             AuditController,
             BookingController,
             MyAppointmentsController,
@@ -334,6 +342,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "clients": Provide(provide_clients),
             "erasures": Provide(provide_erasures),
             "desk": Provide(provide_desk),
+            "days": Provide(provide_days),
             "audit_log": Provide(provide_audit_log),
             "figures": Provide(provide_figures),
             "now": Provide(clock, sync_to_thread=False),

@@ -40,6 +40,31 @@ def test_staff_routes_are_closed_to_clients(app: Litestar) -> None:
         assert not route.admits(Role.CLIENT), route
 
 
+#: Who may use each part of the staff console (the longest matching prefix decides). The
+#: test below holds every staff route's guards to it; the one after proves each guard
+#: refuses everyone else, over HTTP.
+ADMINISTRATION = ("/staff/processors", "/staff/settings", "/staff/offerings", "/staff/closed-days", "/staff/schedules")
+STAFF_CONSOLE: dict[str, set[Role]] = {
+    "/staff": {Role.STAFF, Role.PRIVACY_OFFICER, Role.ADMIN},  # the day and week views, booking, clients, figures
+    "/staff/clients/{client_id:uuid}/erase": {Role.PRIVACY_OFFICER, Role.ADMIN},
+    "/staff/audit": {Role.PRIVACY_OFFICER, Role.ADMIN},
+    "/staff/policies": {Role.PRIVACY_OFFICER, Role.ADMIN},
+    "/staff/campaigns": {Role.PRIVACY_OFFICER, Role.ADMIN},
+    "/staff/time-off": {Role.STAFF, Role.ADMIN},  # one's own: privacy officers take no appointments
+    "/staff/profile": {Role.STAFF, Role.ADMIN},
+    **{prefix: {Role.ADMIN} for prefix in ADMINISTRATION},
+}
+
+
+def test_every_staff_route_admits_the_roles_the_console_gives_it_and_refuses_everyone_else(app: Litestar) -> None:
+    staff_routes = [route for route in routes(app) if route.template.startswith("/staff")]
+    assert len(staff_routes) > 50
+    for route in staff_routes:
+        prefix = max((p for p in STAFF_CONSOLE if route.template == p or route.template.startswith(f"{p}/")), key=len)
+        admitted = {role for role in PEOPLE if route.admits(role)}
+        assert admitted == STAFF_CONSOLE[prefix], f"{route} admits {admitted}"
+
+
 async def test_every_route_admits_exactly_the_people_its_guards_name(
     app: Litestar, db_engine: AsyncEngine, make_user
 ) -> None:

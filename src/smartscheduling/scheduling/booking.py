@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, inspect, select, text, type_coerce, update
@@ -173,10 +173,21 @@ class BookingService:
     """Free times, booking and cancelling. Each public method that changes something is
     one unit of work with its audit event and its e-mail to the client."""
 
-    def __init__(self, session: AsyncSession, *, domain: str) -> None:
+    def __init__(self, session: AsyncSession, *, domain: str, notice: bool = True) -> None:
         self.session = session
         #: The site's host name: calendar files' UIDs are unique under it.
         self.domain = domain
+        #: ``False`` at the front desk: staff may book sooner than the minimum notice
+        #: (never an overlap, never in the past).
+        self.notice = notice
+
+    def at_desk(self) -> BookingService:
+        """The same bookings as staff make them: the minimum notice does not apply."""
+        return BookingService(self.session, domain=self.domain, notice=False)
+
+    def rules(self, business: Business) -> availability.Rules:
+        rules = rules_of(business)
+        return rules if self.notice else replace(rules, notice=datetime.timedelta(0))
 
     # --- what can be booked -------------------------------------------------------------
 
@@ -287,7 +298,7 @@ class BookingService:
             for person in ids
         }
         found = availability.anyone(
-            shape_of(offering), schedules, rules_of(business), now=now, days=days, closed=closed
+            shape_of(offering), schedules, self.rules(business), now=now, days=days, closed=closed
         )
         return [FreeTime(start, tuple(free)) for start, free in found.items()]  # type: ignore[arg-type]
 
@@ -462,12 +473,31 @@ class BookingService:
         now: datetime.datetime,
         actor: Actor,
     ) -> Appointment:
-        """Move the appointment to ``start``, with the same staff member, up to the
-        cut-off: the same row (its history says from when to when), the calendar
-        file's SEQUENCE raised, the reminder due again for the new time."""
+        """The client moves the appointment to ``start``, with the same staff member, up to
+        the cut-off."""
         appointment = self._changeable(business, view, version=version, now=now)
+        return await self.move(
+            business, appointment, client, start, staff_id=appointment.staff_id, now=now, actor=actor, by="client"
+        )
+
+    async def move(
+        self,
+        business: Business,
+        appointment: Appointment,
+        client: User | None,
+        start: datetime.datetime,
+        *,
+        staff_id: uuid.UUID | None,
+        now: datetime.datetime,
+        actor: Actor,
+        by: str,
+    ) -> Appointment:
+        """Move the appointment to ``start`` with ``staff_id`` (``by``: ``client`` or
+        ``staff``, who checked first that it may still be moved): the same row (its
+        history says from when to when), the calendar file's SEQUENCE raised, the
+        reminder due again for the new time, the client told."""
         offering = await self.session.get_one(Offering, appointment.offering_id)
-        staff = [person for person in await self.performers(offering) if person.id == appointment.staff_id]
+        staff = [person for person in await self.performers(offering) if person.id == staff_id]
         if not staff:
             raise NotPerformedError
         day = [business.local_date(start)]
@@ -478,20 +508,18 @@ class BookingService:
             raise await self.unavailable(business, offering, staff, start, now=now, ignoring=appointment.id)
         shape = shape_of(offering)
         occupied = shape.occupies(start)
-        entry = {
-            "at": now.isoformat(),
-            "from": appointment.starts_at.isoformat(),
-            "to": start.isoformat(),
-            "by": "client",
-        }
+        entry = {"at": now.isoformat(), "from": appointment.starts_at.isoformat(), "to": start.isoformat(), "by": by}
+        appointment.staff_id = staff[0].id
         appointment.starts_at, appointment.ends_at = start, start + shape.duration
         appointment.occupied_from, appointment.occupied_until = occupied.start, occupied.end
         appointment.history = [*appointment.history, entry]
         appointment.sequence += 1
         record(
-            self.session, "appointment.rescheduled", actor=actor, subject_id=client.id, appointment=str(appointment.id)
-        )
-        self.tell(client, "appointment_rescheduled", business, offering, appointment, now=now)
+            self.session, "appointment.rescheduled", actor=actor, subject_id=appointment.client_id,
+            appointment=str(appointment.id),
+        )  # fmt: skip
+        if client is not None:
+            self.tell(client, "appointment_rescheduled", business, offering, appointment, now=now)
         try:
             await self.session.commit()
         except StaleDataError:

@@ -30,6 +30,10 @@ class NotYetError(RefusedError):
     sentence = "Arrived, completed and no-show can be marked from the appointment's day on."
 
 
+class NotMovableError(RefusedError):
+    sentence = "Only a booked appointment can be moved: mark it booked first."
+
+
 class TookPlaceError(RefusedError):
     sentence = "This appointment is marked completed or no-show: mark it booked first to cancel it."
 
@@ -129,3 +133,25 @@ class DeskService:
         if panel.client is not None:
             self.bookings.tell(panel.client, "appointment_cancelled", business, panel.offering, appointment, now=now)
         await self._save()
+
+    async def reschedule(
+        self,
+        business: Business,
+        panel: Panel,
+        start: datetime.datetime,
+        *,
+        staff_id: uuid.UUID | None,
+        version: int,
+        now: datetime.datetime,
+        actor: Actor,
+    ) -> Appointment:
+        """Move a booked appointment to ``start`` with ``staff_id``: never onto another
+        appointment or into the past, but past the clients' cut-off and minimum notice;
+        the client is told."""
+        appointment = panel.appointment
+        self._current(appointment, version)
+        if appointment.status is not AppointmentStatus.BOOKED:
+            raise NotMovableError
+        return await self.bookings.at_desk().move(
+            business, appointment, panel.client, start, staff_id=staff_id, now=now, actor=actor, by="staff"
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -34,7 +35,7 @@ from smartscheduling.staff.erasure import ErasureService
 from smartscheduling.staff.figures import Figures, FiguresService
 from smartscheduling.staff.schemas import ClientForm, ErasureForm, ErasureRequestForm, NoteForm
 from smartscheduling.web.forms import FormState, parse_form
-from smartscheduling.web.http import redirect
+from smartscheduling.web.http import local_path, redirect
 from smartscheduling.web.templating import long_date
 
 Clients = NamedDependency[ClientService]
@@ -74,19 +75,33 @@ async def read_client(request: HTMXRequest, businesses: BusinessService) -> tupl
     return ClientValues(name=data.name, phone=phone, email=data.email), state
 
 
-def client_form(state: FormState, client: User | None, **answer: Any) -> HTMXTemplate:
-    """The new-client or edit form again, with what was typed; ``answer``: the status
-    (422 unless a refusal's) and headers."""
-    context: dict[str, Any] = {"form": state, "client": client}
+def client_form(state: FormState, client: User | None, *, then: str | None = None, **answer: Any) -> HTMXTemplate:
+    """The new-client or edit form again, with what was typed; ``then``: the booking step
+    to go on with once the client is added; ``answer``: the status (422 unless a
+    refusal's) and headers."""
+    context: dict[str, Any] = {"form": state, "client": client, "then": then, "with_client": with_client}
     if "existing" in answer:
         context["existing"] = answer.pop("existing")
     answer.setdefault("status_code", HTTP_422_UNPROCESSABLE_ENTITY)
     return HTMXTemplate(template_name="staff/client_form.html", context=context, **answer)
 
 
-def refused(state: FormState, client: User | None, refusal: RefusedError) -> HTMXTemplate:
+def refused(state: FormState, client: User | None, refusal: RefusedError, *, then: str | None = None) -> HTMXTemplate:
     existing = {"existing": refusal.existing} if isinstance(refusal, ClientExistsError) else {}
-    return client_form(state, client, **existing, **state.refuse(refusal))
+    return client_form(state, client, then=then, **existing, **state.refuse(refusal))
+
+
+def booking_step(request: HTMXRequest, raw: object) -> str | None:
+    """Where booking for a client goes on once the new client is added (``next``): only
+    ever a step of ``/staff/book``, with the client's id still to be appended."""
+    target = local_path(raw if isinstance(raw, str) else None, "")
+    book = request.app.route_reverse("staff-book")
+    return target if target == book or target.startswith(f"{book}?") else None
+
+
+def with_client(step: str, client_id: uuid.UUID | str) -> str:
+    """The booking step ``step`` for the client ``client_id``."""
+    return f"{step}{'&' if '?' in step else '?'}{urlencode({'client': str(client_id)})}"
 
 
 def form_of(client: User) -> FormState:
@@ -163,22 +178,29 @@ class ClientsController(Controller):
         return HTMXTemplate(template_name=template, context={"query": text, "page": page, "after": after, "who": who})
 
     @get("/new", name="new-client")
-    async def new(self) -> HTMXTemplate:
-        return client_form(FormState(), None, status_code=200)
+    async def new(
+        self, request: HTMXRequest, then: Annotated[str | None, QueryParameter(name="next")] = None
+    ) -> HTMXTemplate:
+        """``next``: a step of booking for a client, gone on with once the client is added."""
+        return client_form(FormState(), None, then=booking_step(request, then), status_code=200)
 
     @post("/new")
     async def create(
         self, *, request: HTMXRequest, clients: Clients, businesses: Businesses, actor: ActorDep
     ) -> Response[Any]:
+        then = booking_step(request, (await request.form()).get("next"))
         values, state = await read_client(request, businesses)
         if values is None:
-            return client_form(state, None)
+            return client_form(state, None, then=then)
         try:
             client = await clients.create(values, actor=actor)
         except ClientExistsError as refusal:
-            return refused(state, None, refusal)
+            return refused(state, None, refusal, then=then)
         flash(request, f"Client added: {who(client)}.", "ok")
-        return redirect(request, request.app.route_reverse("staff-client", client_id=client.id))
+        return redirect(
+            request,
+            with_client(then, client.id) if then else request.app.route_reverse("staff-client", client_id=client.id),
+        )
 
     @get("/{client_id:uuid}", name="staff-client", opt=WRITES)
     async def show(
