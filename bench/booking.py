@@ -26,15 +26,23 @@ import time
 import uuid
 from zoneinfo import ZoneInfo
 
-import asyncpg
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bench.common import print_table, production_env, server, wrk
+from bench.common import (
+    APPOINTMENT_COLUMNS,
+    BUSINESS_SQL,
+    connect,
+    prepare_database,
+    print_table,
+    production_env,
+    server,
+    wrk,
+)
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.audit.service import Actor
 from smartscheduling.config import Settings
-from smartscheduling.db import create_engine, run_alembic, upgrade
+from smartscheduling.db import create_engine
 from smartscheduling.scheduling.booking import BookingService, SlotTakenError, UnavailableTimeError
 from smartscheduling.scheduling.models import THE_BUSINESS, Business, Offering
 
@@ -56,30 +64,9 @@ def settings() -> Settings:
     return Settings.from_env({"DATABASE_URL": DATABASE_URL, "APP_ENV": "development", "DATABASE_POOL_SIZE": "40"})
 
 
-async def admin_connection(database: str = "postgres") -> asyncpg.Connection:
-    url = make_url(DATABASE_URL)
-    return await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=database)
-
-
 async def create_database() -> bool:
     """Create and migrate the database; ``False`` when it is already seeded."""
-    name = make_url(DATABASE_URL).database
-    admin = await admin_connection()
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    engine = create_engine(settings())
-    try:
-        await run_alembic(engine, upgrade, "head")
-    finally:
-        await engine.dispose()
-    seeded = await admin_connection(name)
-    try:
-        return not await seeded.fetchval("SELECT count(*) FROM appointment")
-    finally:
-        await seeded.close()
+    return await prepare_database(DATABASE_URL, settings(), seeded_when="appointment")
 
 
 async def seed() -> None:
@@ -87,7 +74,7 @@ async def seed() -> None:
     the appointments (the exclusion constraint's GiST index grows with them)."""
     rng = random.Random(14)  # noqa: S311 (made-up data)
     now = datetime.datetime.now(datetime.UTC)
-    connection = await admin_connection(make_url(DATABASE_URL).database)  # type: ignore[arg-type]
+    connection = await connect(DATABASE_URL, make_url(DATABASE_URL).database)  # type: ignore[arg-type]
     try:
         async with connection.transaction():
             staff = [uuid.uuid4() for _ in range(STAFF)]
@@ -104,11 +91,7 @@ async def seed() -> None:
                          "updated_at", "notify_reminders_email", "notify_reminders_sms", "notify_news",
                          "profile_version"],
             )  # fmt: skip
-            await connection.execute(
-                "INSERT INTO business (id, name, time_zone, country, subdivision, slot_step_minutes, notice_minutes, "
-                "horizon_days, cutoff_hours, reminder_hours, currency, version, updated_at) "
-                "VALUES (1, 'Bench salon', 'Europe/Berlin', 'DE', 'BE', 15, 120, 60, 24, 24, 'EUR', 1, now())"
-            )
+            await connection.execute(BUSINESS_SQL)
             cut, trim = uuid.uuid4(), uuid.uuid4()
             await connection.copy_records_to_table(
                 "offering",
@@ -151,9 +134,7 @@ async def seed() -> None:
             started = time.perf_counter()
             await connection.copy_records_to_table(
                 "appointment", records=rows(),
-                columns=["id", "client_id", "staff_id", "offering_id", "starts_at", "ends_at", "occupied_from",
-                         "occupied_until", "price_cents", "currency", "status", "sequence", "history", "version",
-                         "created_at", "updated_at"],
+                columns=APPOINTMENT_COLUMNS,
             )  # fmt: skip
             print(f"seeded {APPOINTMENTS:,} appointments in {time.perf_counter() - started:.0f} s")
         await connection.execute("ANALYZE")

@@ -29,10 +29,11 @@ import asyncpg
 from sqlalchemy import make_url, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bench.common import APPOINTMENT_COLUMNS, BUSINESS_SQL, connect, prepare_database
 from smartscheduling.accounts.models import Role, User, folded
 from smartscheduling.audit.service import Actor
 from smartscheduling.config import Settings
-from smartscheduling.db import create_engine, run_alembic, upgrade
+from smartscheduling.db import create_engine
 from smartscheduling.personal_data import Erasure
 from smartscheduling.registry import REGISTRY
 from smartscheduling.scheduling.booking import BookingService
@@ -98,29 +99,12 @@ def settings(url: str = DATABASE_URL) -> Settings:
 
 
 async def admin(database: str = "postgres") -> asyncpg.Connection:
-    url = make_url(DATABASE_URL)
-    return await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=database)
+    return await connect(DATABASE_URL, database)
 
 
 async def create_database() -> bool:
     """Create and migrate the database; ``False`` when it is already seeded."""
-    name = make_url(DATABASE_URL).database
-    connection = await admin()
-    try:
-        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    engine = create_engine(settings())
-    try:
-        await run_alembic(engine, upgrade, "head")
-    finally:
-        await engine.dispose()
-    seeded = await admin(name)  # type: ignore[arg-type]
-    try:
-        return not await seeded.fetchval("SELECT count(*) FROM user_account")
-    finally:
-        await seeded.close()
+    return await prepare_database(DATABASE_URL, settings(), seeded_when="user_account")
 
 
 def client_row(n: int, rng: random.Random, now: datetime.datetime) -> tuple[object, ...]:
@@ -148,11 +132,7 @@ async def seed() -> None:
                 for n in range(STAFF)
             ]  # fmt: skip
             await connection.copy_records_to_table("user_account", records=clients + staff, columns=columns)
-            await connection.execute(
-                "INSERT INTO business (id, name, time_zone, country, subdivision, slot_step_minutes, notice_minutes, "
-                "horizon_days, cutoff_hours, reminder_hours, currency, version, updated_at) "
-                "VALUES (1, 'Bench salon', 'Europe/Berlin', 'DE', 'BE', 15, 120, 60, 24, 24, 'EUR', 1, now())"
-            )
+            await connection.execute(BUSINESS_SQL)
             trim = uuid.uuid4()
             await connection.execute(
                 "INSERT INTO offering (id, name, description, duration_minutes, price_cents, buffer_before_minutes,"
@@ -174,9 +154,7 @@ async def seed() -> None:
 
             await connection.copy_records_to_table(
                 "appointment", records=appointments(),
-                columns=["id", "client_id", "staff_id", "offering_id", "starts_at", "ends_at", "occupied_from",
-                         "occupied_until", "price_cents", "currency", "status", "sequence", "history", "version",
-                         "created_at", "updated_at"],
+                columns=APPOINTMENT_COLUMNS,
             )  # fmt: skip
             await connection.copy_records_to_table(
                 "client_note", records=[(uuid.uuid4(), rich, staff[0][0], f"Note {n}", now) for n in range(20)],

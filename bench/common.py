@@ -16,10 +16,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy import make_url
+
+from smartscheduling.config import Settings
+from smartscheduling.db import create_engine, run_alembic, upgrade
+
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/ss_bench")
+
+
+#: The seeded benches' business: a salon in Berlin with the default booking rules.
+BUSINESS_SQL = (
+    "INSERT INTO business (id, name, time_zone, country, subdivision, slot_step_minutes, notice_minutes, "
+    "horizon_days, cutoff_hours, reminder_hours, currency, version, updated_at) "
+    "VALUES (1, 'Bench salon', 'Europe/Berlin', 'DE', 'BE', 15, 120, 60, 24, 24, 'EUR', 1, now())"
+)
+#: The columns of a seeded appointment row, in COPY order.
+APPOINTMENT_COLUMNS = ["id", "client_id", "staff_id", "offering_id", "starts_at", "ends_at", "occupied_from",
+                       "occupied_until", "price_cents", "currency", "status", "sequence", "history", "version",
+                       "created_at", "updated_at"]  # fmt: skip
 
 
 @dataclass
@@ -41,6 +59,7 @@ class Result:
     path: str
     rps: float
     p50_ms: float
+    p95_ms: float
     p99_ms: float
     requests: int
     errors: int
@@ -59,6 +78,34 @@ def production_env(**extra: str) -> dict[str, str]:
         "SMTP_URL": "smtp://127.0.0.1:1",  # the bench sends no mail; production insists on a setting
         **extra,
     }
+
+
+async def connect(url: str, database: str = "postgres") -> asyncpg.Connection:
+    """A plain asyncpg connection to ``database`` on the server of ``url`` (COPY, CREATE DATABASE)."""
+    parts = make_url(url)
+    return await asyncpg.connect(host=parts.host, port=parts.port or 5432, user=parts.username, database=database)
+
+
+async def prepare_database(url: str, settings: Settings, *, seeded_when: str) -> bool:
+    """Create the database of ``url`` if missing and migrate it to head; ``False`` when it
+    is already seeded (the table ``seeded_when`` has rows), so a bench seeds it once."""
+    name = make_url(url).database
+    admin = await connect(url)
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    engine = create_engine(settings)
+    try:
+        await run_alembic(engine, upgrade, "head")
+    finally:
+        await engine.dispose()
+    seeded = await connect(url, name)  # type: ignore[arg-type]
+    try:
+        return not await seeded.fetchval(f"SELECT count(*) FROM {seeded_when}")
+    finally:
+        await seeded.close()
 
 
 def ensure_database() -> None:
@@ -123,9 +170,9 @@ def wrk(url: str, name: str, path: str, *, duration: str, connections: int, head
 
 def print_table(title: str, results: list[Result], floor: Result) -> None:
     print(f"\n{title}")
-    print(f"{'endpoint':<28} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"{'endpoint':<28} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for r in results:
         print(
-            f"{r.name:<28} {r.rps:>9.0f} {r.rps / floor.rps:>7.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.name:<28} {r.rps:>9.0f} {r.rps / floor.rps:>7.2f} {r.p50_ms:>8.2f} {r.p95_ms:>8.2f} {r.p99_ms:>8.2f} "
             f"{r.errors + r.non_2xx_3xx:>7}"
         )

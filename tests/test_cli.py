@@ -88,16 +88,18 @@ async def test_seed_demo_sets_up_the_demo_business(db_url: str, db_engine: Async
     assert (business.name, business.time_zone, business.country) == ("Studio Lumen (demo)", "Europe/Berlin", "DE")
     assert offered == ["Beard trim", "Colour", "Haircut"]
     assert hours == 3  # the staff member's, the administrator's and the third stylist's weeks
-    now = datetime.datetime.now(datetime.UTC)
-    assert sorted(start > now for start in starts) == [False, True]  # one past, one to come
+    today = business.local_date(datetime.datetime.now(datetime.UTC))
+    days = sorted((business.local_date(start) - today).days for start in starts)
+    assert len(days) == 3
+    assert days[0] < 0 == days[1] < days[2]  # one past, one today (for the day view), one to come
     async with AsyncSession(db_engine) as session:
         wanda = await session.scalar(select(User).where(User.name == DEMO_WALK_IN["name"]))
         assert wanda is not None
-        visits = (await session.scalars(select(Appointment.status).where(Appointment.client_id == wanda.id))).all()
+        visits = sorted(await session.scalars(select(Appointment.status).where(Appointment.client_id == wanda.id)))
     assert (wanda.has_account, wanda.contact_email, visits) == (
         False,
         "wanda@example.com",
-        [AppointmentStatus.COMPLETED],
+        [AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED],  # today's, and one last week
     )
 
 

@@ -1,6 +1,6 @@
 """The demo business for development databases: a salon in Berlin, its services, three
-staff and their weeks, and the demo client's appointments (one past, one to come), so
-that a newcomer sees a living product."""
+staff and their weeks, the demo client's appointments (one past, one to come) and today's
+for the day view, so that a newcomer sees a living product."""
 
 from __future__ import annotations
 
@@ -83,25 +83,33 @@ async def seed_demo_business(session: AsyncSession, settings: Settings) -> list[
     walk_in = User(**DEMO_WALK_IN, email=None, password_hash=NO_PASSWORD, role=Role.CLIENT)
     session.add(walk_in)
     await session.flush()
-    client, staff = people.get("client@example.com"), people.get("staff@example.com")
-    if client is not None and staff is not None:
-        cut = offerings[0]
+    client, staff, robin = (
+        people.get(email) for email in ("client@example.com", "staff@example.com", DEMO_STYLIST["email"])
+    )
+    if client is not None and staff is not None and robin is not None:
         today = business.local_date(datetime.datetime.now(datetime.UTC))
-        for person, days in ((client, -14), (client, 7), (walk_in, -7)):
+        on_duty = staff if today.weekday() < 5 else robin  # Robin works Wednesday to Sunday
+        cut, _, trim = offerings
+        # (whose, days from today, hour, service, with whom); today's fill the day view
+        for person, days, hour, offering, performer in (
+            (client, -14, 10, cut, staff), (client, 7, 10, cut, staff), (walk_in, -7, 10, cut, staff),
+            (walk_in, 0, 11, cut, on_duty), (client, 0, 16, trim, on_duty),
+        ):  # fmt: skip
             day = today + datetime.timedelta(days=days)
-            day -= datetime.timedelta(days=max(0, day.weekday() - 4))  # a weekday: Sam works Monday to Friday
-            start = datetime.datetime.combine(day, datetime.time(10), tzinfo=ZoneInfo(business.time_zone))
-            end = start + datetime.timedelta(minutes=cut.duration_minutes)
+            if performer is staff:  # a weekday: Sam works Monday to Friday
+                day -= datetime.timedelta(days=max(0, day.weekday() - 4))
+            start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=ZoneInfo(business.time_zone))
+            end = start + datetime.timedelta(minutes=offering.duration_minutes)
             session.add(
                 Appointment(
                     client_id=person.id,
-                    staff_id=staff.id,
-                    offering_id=cut.id,
+                    staff_id=performer.id,
+                    offering_id=offering.id,
                     starts_at=start,
                     ends_at=end,
                     occupied_from=start,
-                    occupied_until=end + datetime.timedelta(minutes=cut.buffer_after_minutes),
-                    price_cents=cut.price_cents,
+                    occupied_until=end + datetime.timedelta(minutes=offering.buffer_after_minutes),
+                    price_cents=offering.price_cents,
                     currency=business.currency,
                     status=AppointmentStatus.COMPLETED if days < 0 else AppointmentStatus.BOOKED,
                 )
