@@ -2,6 +2,7 @@
 
 from smartscheduling.accounts.models import AccountToken, User
 from smartscheduling.audit.models import AuditEvent
+from smartscheduling.complaints.models import Complaint, ComplaintEvent, ComplaintNumber
 from smartscheduling.consent.models import ConsentRecord, PageViewCount
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.policies.models import PolicyAcknowledgement, PolicyCampaign, PolicyVersion
@@ -26,6 +27,9 @@ __all__ = (
     "Business",
     "BusinessDay",
     "ClientNote",
+    "Complaint",
+    "ComplaintEvent",
+    "ComplaintNumber",
     "ConsentRecord",
     "Offering",
     "OfferingStaff",

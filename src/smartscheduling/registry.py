@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from smartscheduling.accounts.personal_data import HOLDINGS as ACCOUNTS
 from smartscheduling.audit.personal_data import HOLDINGS as AUDIT
+from smartscheduling.complaints.personal_data import HOLDINGS as COMPLAINTS
 from smartscheduling.consent.personal_data import HOLDINGS as CONSENT
 from smartscheduling.mail.personal_data import HOLDINGS as MAIL
 from smartscheduling.personal_data import Registry
@@ -32,8 +33,10 @@ NOT_PERSONAL: Mapping[str, str] = {
     "business": "the business's own name, contact details and booking rules (no client, no staff member)",
     "business_day": "the days the business opens or closes against its usual calendar, with a note for staff",
     "offering": "the services the business offers: names, durations, prices; who performs them is in offering_staff",
+    "complaint_number": "the last privacy-complaint reference number given in each year",
 }
 
 REGISTRY = Registry(
-    holdings=(*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES, *SCHEDULING, *STAFF), not_personal=NOT_PERSONAL
+    holdings=(*ACCOUNTS, *CONSENT, *AUDIT, *MAIL, *POLICIES, *SCHEDULING, *STAFF, *COMPLAINTS),
+    not_personal=NOT_PERSONAL,
 )
