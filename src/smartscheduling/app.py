@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Router
@@ -35,7 +36,11 @@ from smartscheduling.accounts.identity import (
     provide_visitor,
 )
 from smartscheduling.accounts.services import AccountHooks, AccountService
+from smartscheduling.business_days import BusinessCalendar
 from smartscheduling.clock import Clock, system_clock
+from smartscheduling.complaints.controllers import ComplaintController, MyComplaintsController
+from smartscheduling.complaints.services import ComplaintService
+from smartscheduling.complaints.staff_controllers import StaffComplaintController
 from smartscheduling.config import STATIC_DIR, Settings, get_settings
 from smartscheduling.consent import templating as consent_templating
 from smartscheduling.consent.controllers import ConsentController, CookiesController, DisplayController, analytics
@@ -220,6 +225,16 @@ async def provide_figures(db_session: NamedDependency[AsyncSession]) -> FiguresS
     return FiguresService(db_session)
 
 
+async def provide_complaints(db_session: NamedDependency[AsyncSession], state: State) -> ComplaintService:
+    return ComplaintService(db_session, state.settings)
+
+
+async def provide_calendar(businesses: NamedDependency[BusinessService]) -> BusinessCalendar:
+    """The business days the clocks count (complaints'): the business's zone, country and region."""
+    business = await businesses.current()
+    return BusinessCalendar(ZoneInfo(business.time_zone), business.country, business.subdivision)
+
+
 async def provide_closed_days(db_session: NamedDependency[AsyncSession]) -> ClosedDayService:
     return ClosedDayService(db_session)
 
@@ -301,6 +316,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             DayController,
             StaffBookingController,
             AuditController,
+            ComplaintController,
+            MyComplaintsController,
+            StaffComplaintController,
             BookingController,
             MyAppointmentsController,
             SignupController,
@@ -345,6 +363,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "days": Provide(provide_days),
             "audit_log": Provide(provide_audit_log),
             "figures": Provide(provide_figures),
+            "complaints": Provide(provide_complaints),
+            "calendar": Provide(provide_calendar),
             "now": Provide(clock, sync_to_thread=False),
             "policies": Provide(provide_policies),
             "processors": Provide(provide_processors),

@@ -50,11 +50,6 @@ class BusinessCalendar:
     def is_business_day(self, day: datetime.date) -> bool:
         return self._days.is_working_day(day)
 
-    def holiday(self, day: datetime.date) -> str | None:
-        """The public holiday's name on ``day``, if it is one."""
-        name = self._days.get(day)
-        return str(name) if name else None
-
     def next_business_day(self, day: datetime.date) -> datetime.date:
         """The first business day after ``day``."""
         return self._days.get_nth_working_day(day, 1)
@@ -75,10 +70,3 @@ class BusinessCalendar:
     def deadline(self, received: datetime.datetime, business_days: int) -> datetime.date:
         """The last day of a deadline of ``business_days`` for something received at ``received``."""
         return self.add(self.counts_from(received), business_days)
-
-    def between(self, start: datetime.date, end: datetime.date) -> int:
-        """How many business days lie after ``start`` up to and including ``end`` (negative
-        when ``end`` is before ``start``)."""
-        if end < start:
-            return -self.between(end, start)
-        return self._days.get_working_days_count(start, end) - (1 if self.is_business_day(start) else 0)

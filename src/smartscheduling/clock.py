@@ -6,7 +6,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+from litestar.di import NamedDependency
+
 Clock = Callable[[], datetime.datetime]
+#: A handler's parameter ``now: Now``: the app's clock, read once for the request.
+Now = NamedDependency[datetime.datetime]
 
 
 def system_clock() -> datetime.datetime:

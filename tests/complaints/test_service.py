@@ -200,3 +200,18 @@ async def test_a_step_made_on_an_older_version_is_refused_and_changes_nothing(
         events = await session.scalar(select(func.count()).select_from(ComplaintEvent))
         mail = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert (stored.status, stored.outcome, events, mail) == (ComplaintStatus.OPEN, "", 2, 1)
+
+
+async def test_writing_after_the_resolution_opens_the_complaint_again(
+    db_engine: AsyncEngine, settings: Settings, make_user
+) -> None:
+    officer = await make_user(name="Olga Officer")
+    desk = Actor(officer.id, None)
+    async with session_of(db_engine) as session:
+        complaints = ComplaintService(session, settings)
+        complaint = (await complaints.receive(NEW, calendar=CALENDAR, received_at=FRIDAY, actor=NOBODY)).complaint
+        await complaints.resolve(complaint, "Corrected.", version=complaint.version, actor=desk, now=FRIDAY)
+        await complaints.add(complaint, "It happened again.", actor=NOBODY, now=FRIDAY)
+        assert (complaint.status, complaint.resolved_at, complaint.outcome) == (ComplaintStatus.OPEN, None, "")
+        staff_sees = [(e.kind, e.internal) for e in await complaints.timeline(complaint, internal=True)]
+    assert staff_sees[-2:] == [(EventKind.REOPENED, True), (EventKind.ADDED, False)]

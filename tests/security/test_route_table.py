@@ -50,6 +50,7 @@ STAFF_CONSOLE: dict[str, set[Role]] = {
     "/staff/audit": {Role.PRIVACY_OFFICER, Role.ADMIN},
     "/staff/policies": {Role.PRIVACY_OFFICER, Role.ADMIN},
     "/staff/campaigns": {Role.PRIVACY_OFFICER, Role.ADMIN},
+    "/staff/complaints": {Role.PRIVACY_OFFICER, Role.ADMIN},
     "/staff/time-off": {Role.STAFF, Role.ADMIN},  # one's own: privacy officers take no appointments
     "/staff/profile": {Role.STAFF, Role.ADMIN},
     **{prefix: {Role.ADMIN} for prefix in ADMINISTRATION},

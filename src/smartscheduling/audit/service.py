@@ -24,6 +24,14 @@ DESCRIPTIONS = {
     "client.note_added": "Added a note to your record",
     "profile.updated": "Changed your profile",
     "profile.exported": "Downloaded your data",
+    "complaint.received": "Received your privacy complaint",
+    "complaint.viewed": "Opened your privacy complaint",
+    "complaint.reply": "Replied to your privacy complaint",
+    "complaint.asked": "Asked you about your privacy complaint",
+    "complaint.note": "Added an internal note to your privacy complaint",
+    "complaint.added": "Added information to your privacy complaint",
+    "complaint.resolved": "Resolved your privacy complaint",
+    "complaint.reopened": "Reopened your privacy complaint",
 }
 
 

@@ -80,7 +80,8 @@ class Complaint(AuditedModel):
     resolved_at: Mapped[datetime.datetime | None] = mapped_column(default=None)
     #: What the complainant was told when it was resolved.
     outcome: Mapped[str | None] = mapped_column(Text, default="")
-    #: The SHA-256 of the private link's token (the link itself is only in the e-mail).
+    #: HMAC-SHA256 of the private link's token, keyed with ``SECRET_KEY`` (the link itself is
+    #: only in the e-mail; a new secret key makes every private link invalid).
     link_digest: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -33,7 +33,7 @@ def _event(row: Any, person: uuid.UUID) -> dict[str, Any]:
     """A step on the person's complaint as it is; one a staff member took on someone
     else's complaint stays that person's."""
     if row.complainant_id == person:
-        return {"by": "you" if row.actor_id == person else "us"}
+        return {"by": "you" if row.actor_id == person or row.kind in {"received", "added"} else "us"}
     return {"body": "(a step you took on someone else's complaint: it is theirs)", "by": "you"}
 
 

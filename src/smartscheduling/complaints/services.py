@@ -11,8 +11,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -53,6 +54,16 @@ class NotResolvedError(RefusedError):
     sentence = "This complaint is not resolved: there is nothing to reopen."
 
 
+class ErasedComplaintError(RefusedError):
+    kind = Refusal.CONFLICT
+    sentence = "The complainant's data is erased: there is nobody to write to any more."
+
+
+class FutureReceiptError(RefusedError):
+    field = "received_on"
+    sentence = "A complaint cannot be received in the future: give the day it came."
+
+
 @dataclass(frozen=True, slots=True)
 class NewComplaint:
     """What the complainant tells us (checked by the form's schema)."""
@@ -68,6 +79,35 @@ class Received:
 
     complaint: Complaint
     token: str
+
+
+#: Flagged in the queue: a deadline this many business days away or fewer.
+DUE_SOON_BUSINESS_DAYS = 2
+#: The queue shows this many complaints at most, the most urgent first.
+QUEUE_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    complaint: Complaint
+    #: The next deadline: the first response until one is given, then resolution.
+    deadline: datetime.date
+    first_response: bool
+    overdue: bool
+    due_soon: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    rows: list[QueueRow]
+    #: Complaints in the view shown (``rows`` stops at ``QUEUE_LENGTH``).
+    total: int
+    counts: dict[str, int]
+
+
+def next_deadline() -> Any:
+    """SQL: a complaint's next deadline (the first response's until it is given)."""
+    return case((Complaint.first_response_at.is_(None), Complaint.respond_by), else_=Complaint.resolve_by)
 
 
 class ComplaintService:
@@ -114,7 +154,7 @@ class ComplaintService:
             channel=channel,
             received_at=received_at,
             counts_from=counts_from,
-            respond_by=calendar.add(counts_from, RESPOND_WITHIN_BUSINESS_DAYS),
+            respond_by=calendar.deadline(received_at, RESPOND_WITHIN_BUSINESS_DAYS),
             resolve_by=received_at.astimezone(calendar.zone).date() + RESOLVE_WITHIN,
             link_digest=self._digest(token),
         )
@@ -131,9 +171,20 @@ class ComplaintService:
         await self.session.commit()
         return Received(complaint, token)
 
+    async def record_received(
+        self, new: NewComplaint, *, received_on: datetime.date, channel: Channel, calendar: BusinessCalendar,
+        now: datetime.datetime, actor: Actor,
+    ) -> Received:  # fmt: skip
+        """A complaint that came by e-mail or letter on ``received_on``: its clocks start
+        that day, whenever staff record it (it counts as received at noon there)."""
+        if received_on > now.astimezone(calendar.zone).date():
+            raise FutureReceiptError
+        received_at = datetime.datetime.combine(received_on, datetime.time(12), tzinfo=calendar.zone)
+        return await self.receive(new, calendar=calendar, received_at=received_at, actor=actor, channel=channel)
+
     def _tell(self, complaint: Complaint, kind: str, **context: object) -> None:
         enqueue(
-            self.session, kind, to=complaint.email or "", user_id=complaint.user_id,
+            self.session, kind, to=complaint.email, user_id=complaint.user_id,
             context={"name": complaint.name, "reference": complaint.reference, "respond_by": complaint.respond_by,
                      "resolve_by": complaint.resolve_by, **context},
         )  # fmt: skip
@@ -149,6 +200,45 @@ class ComplaintService:
         """A signed-in person's complaints, newest first."""
         statement = select(Complaint).where(Complaint.user_id == user_id).order_by(Complaint.received_at.desc())
         return (await self.session.scalars(statement)).all()
+
+    async def queue(self, calendar: BusinessCalendar, *, today: datetime.date, status: ComplaintStatus | None) -> Queue:
+        """Unresolved complaints by their next deadline (``status``: only those; resolved
+        ones newest first), with the counts of each status and of the flags."""
+        deadline = next_deadline().label("deadline")
+        soon = calendar.add(today, DUE_SOON_BUSINESS_DAYS)
+        unresolved = Complaint.status != ComplaintStatus.RESOLVED
+        counted = select(
+            func.count().filter(Complaint.status == ComplaintStatus.OPEN),
+            func.count().filter(Complaint.status == ComplaintStatus.WAITING),
+            func.count().filter(Complaint.status == ComplaintStatus.RESOLVED),
+            func.count().filter(unresolved, next_deadline() < today),
+            func.count().filter(unresolved, next_deadline() >= today, next_deadline() <= soon),
+        )
+        open_, waiting, resolved, overdue, due_soon = (await self.session.execute(counted)).one()
+        counts = {"open": open_, "waiting": waiting, "resolved": resolved, "overdue": overdue, "due_soon": due_soon}
+        statement = select(Complaint, deadline)
+        if status is ComplaintStatus.RESOLVED:
+            statement = statement.where(Complaint.status == status).order_by(Complaint.resolved_at.desc())
+            total = resolved
+        else:
+            shown = Complaint.status == status if status else unresolved
+            statement = statement.where(shown).order_by(deadline, Complaint.received_at)
+            total = {None: open_ + waiting, ComplaintStatus.OPEN: open_, ComplaintStatus.WAITING: waiting}[status]
+        rows = [
+            QueueRow(
+                complaint, day, first_response=complaint.first_response_at is None,
+                overdue=complaint.status is not ComplaintStatus.RESOLVED and day < today,
+                due_soon=complaint.status is not ComplaintStatus.RESOLVED and today <= day <= soon,
+            )
+            for complaint, day in (await self.session.execute(statement.limit(QUEUE_LENGTH))).all()
+        ]  # fmt: skip
+        return Queue(rows, total, counts)
+
+    async def viewed(self, complaint: Complaint, *, actor: Actor) -> None:
+        """Staff opened the complaint: in the complainant's access log."""
+        record(self.session, "complaint.viewed", actor=actor, subject_id=complaint.user_id,
+               complaint=complaint.reference)  # fmt: skip
+        await self.session.commit()
 
     async def timeline(self, complaint: Complaint, *, internal: bool) -> Sequence[ComplaintEvent]:
         """What happened, oldest first; ``internal``: with staff's notes (never for the complainant)."""
@@ -183,12 +273,19 @@ class ComplaintService:
         if version != complaint.version:
             raise StaleComplaintError
 
+    @staticmethod
+    def _reachable(complaint: Complaint) -> None:
+        """Only a complainant whose address we still hold can be written to."""
+        if not complaint.email:
+            raise ErasedComplaintError
+
     async def answer(
         self, complaint: Complaint, body: str, *, ask: bool, version: int, actor: Actor, now: datetime.datetime
     ) -> None:
         """Reply to the complainant (``ask``: asking them for more information). The first
         reply stops the first-response clock; asking also waits for their answer."""
         self._current(complaint, version)
+        self._reachable(complaint)
         if complaint.status is ComplaintStatus.RESOLVED:
             raise AlreadyResolvedError
         if complaint.first_response_at is None:
@@ -212,6 +309,7 @@ class ComplaintService:
     ) -> None:
         """Resolve it with an outcome, which the complainant is told."""
         self._current(complaint, version)
+        self._reachable(complaint)
         if complaint.status is ComplaintStatus.RESOLVED:
             raise AlreadyResolvedError
         complaint.status, complaint.outcome, complaint.resolved_at = ComplaintStatus.RESOLVED, outcome, now
@@ -228,14 +326,19 @@ class ComplaintService:
         self._current(complaint, version)
         if complaint.status is not ComplaintStatus.RESOLVED:
             raise NotResolvedError
-        complaint.status, complaint.resolved_at = ComplaintStatus.OPEN, None
+        complaint.status, complaint.resolved_at, complaint.outcome = ComplaintStatus.OPEN, None, ""
         self._event(complaint, EventKind.REOPENED, reason, actor=actor, now=now, internal=True)
         await self._save()
 
     async def add(self, complaint: Complaint, body: str, *, actor: Actor, now: datetime.datetime) -> None:
         """The complainant adds information (signed in, or through their private link):
-        a complaint waiting for them is open again."""
-        if complaint.status is ComplaintStatus.WAITING:
+        a complaint waiting for them is open again, and so is a resolved one (they are
+        not satisfied, as the resolution e-mail invites them to say)."""
+        if complaint.status is ComplaintStatus.RESOLVED:
+            complaint.status, complaint.resolved_at, complaint.outcome = ComplaintStatus.OPEN, None, ""
+            self._event(complaint, EventKind.REOPENED, "The complainant wrote after the resolution.", actor=actor,
+                        now=now, internal=True)  # fmt: skip
+        elif complaint.status is ComplaintStatus.WAITING:
             complaint.status = ComplaintStatus.OPEN
         self._event(complaint, EventKind.ADDED, body, actor=actor, now=now)
         await self._save()

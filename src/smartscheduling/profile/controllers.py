@@ -32,6 +32,7 @@ from smartscheduling.accounts.guards import anyone, requires_login
 from smartscheduling.accounts.identity import Viewer, ViewerDep, VisitorDep, end_every_session, log_in, log_out
 from smartscheduling.accounts.models import TokenPurpose, User
 from smartscheduling.audit.service import Actor, ActorDep, describe
+from smartscheduling.clock import Now
 from smartscheduling.personal_data import Erasure
 from smartscheduling.profile.choices import LANGUAGES
 from smartscheduling.profile.fields import COMMUNICATION, FIELDS, Invalid, ProfileField, needs_transfer_ack
@@ -304,7 +305,7 @@ class ProfileController(Controller):
         actor: ActorDep,
         profile: Profile,
         throttle: Throttling,
-        now: NamedDependency[datetime.datetime],
+        now: Now,
     ) -> Response[Any]:
         me = viewer
         data, state = parse_form(CloseAccountForm, await request.form())

@@ -19,6 +19,7 @@ from smartscheduling.accounts.guards import requires_login
 from smartscheduling.accounts.identity import Viewer, ViewerDep
 from smartscheduling.accounts.models import User
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking import AppointmentView, BookingService, split_by_time
 from smartscheduling.scheduling.booking_controllers import (
@@ -36,7 +37,6 @@ from smartscheduling.web.http import redirect
 
 Bookings = NamedDependency[BookingService]
 Businesses = NamedDependency[BusinessService]
-Now = NamedDependency[datetime.datetime]
 
 
 class MyAppointmentsController(Controller):

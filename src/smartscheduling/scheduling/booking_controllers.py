@@ -23,6 +23,7 @@ from smartscheduling.accounts.guards import anyone, requires_login
 from smartscheduling.accounts.identity import Viewer, ViewerDep, VisitorDep
 from smartscheduling.accounts.models import User
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking import (
     BookingService,
@@ -40,7 +41,6 @@ from smartscheduling.web.http import redirect
 
 Bookings = NamedDependency[BookingService]
 Businesses = NamedDependency[BusinessService]
-Now = NamedDependency[datetime.datetime]
 #: How many days the day list shows at a time.
 DAYS_SHOWN = 14
 ANYONE = "anyone"

@@ -21,6 +21,7 @@ from smartscheduling.accounts.countries import countries
 from smartscheduling.accounts.guards import requires_role
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.models import Business, Offering
 from smartscheduling.scheduling.schemas import (
@@ -55,7 +56,6 @@ Businesses = NamedDependency[BusinessService]
 Offerings = NamedDependency[OfferingService]
 ClosedDays = NamedDependency[ClosedDayService]
 Schedules = NamedDependency[ScheduleService]
-Now = NamedDependency[datetime.datetime]
 PAGE = ("scheduling/settings.html", "scheduling/partials/_settings_form.html")
 
 

@@ -21,6 +21,7 @@ from smartscheduling.accounts.guards import requires_role
 from smartscheduling.accounts.identity import ViewerDep
 from smartscheduling.accounts.models import Role
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.refusals import FORM, RefusedError
 from smartscheduling.scheduling.controllers import business_today, staff_member
 from smartscheduling.scheduling.models import ExceptionKind
@@ -33,7 +34,6 @@ from smartscheduling.web.templating import long_date
 Businesses = NamedDependency[BusinessService]
 Offerings = NamedDependency[OfferingService]
 Schedules = NamedDependency[ScheduleService]
-Now = NamedDependency[datetime.datetime]
 ONLY_TIME_OFF = frozenset({ExceptionKind.TIME_OFF})
 EVERY_KIND = frozenset(ExceptionKind)
 

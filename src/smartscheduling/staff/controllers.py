@@ -23,6 +23,7 @@ from smartscheduling.accounts.guards import requires_role
 from smartscheduling.accounts.models import Role, User
 from smartscheduling.accounts.schemas import normalize_phone
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.db import WRITES
 from smartscheduling.personal_data import Erasure
 from smartscheduling.refusals import RefusedError
@@ -42,7 +43,6 @@ Clients = NamedDependency[ClientService]
 Erasures = NamedDependency[ErasureService]
 FiguresDep = NamedDependency[FiguresService]
 Businesses = NamedDependency[BusinessService]
-Now = NamedDependency[datetime.datetime]
 #: Who works with clients: staff, privacy officers (and administrators, who pass every guard).
 STAFF_ROLES = (Role.STAFF, Role.PRIVACY_OFFICER)
 

@@ -20,6 +20,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 
 from smartscheduling.accounts.guards import requires_role
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.scheduling.booking import BookingService, UnavailableTimeError
 from smartscheduling.scheduling.booking_controllers import (
     Bookings,
@@ -33,7 +34,7 @@ from smartscheduling.scheduling.booking_controllers import (
 )
 from smartscheduling.scheduling.models import AppointmentStatus, Business, Offering
 from smartscheduling.scheduling.schemas import price_text
-from smartscheduling.staff.controllers import STAFF_ROLES, Businesses, Clients, Now, who
+from smartscheduling.staff.controllers import STAFF_ROLES, Businesses, Clients, who
 from smartscheduling.staff.dayview import CellKind, DayViewService, Grid
 from smartscheduling.staff.desk_controllers import confirm_step
 from smartscheduling.web.http import redirect

@@ -18,6 +18,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 
 from smartscheduling.accounts.guards import requires_role
 from smartscheduling.audit.service import ActorDep
+from smartscheduling.clock import Now
 from smartscheduling.db import WRITES
 from smartscheduling.refusals import RefusedError
 from smartscheduling.scheduling.booking import BookingService, NotPerformedError, UnavailableTimeError
@@ -35,7 +36,7 @@ from smartscheduling.scheduling.models import AppointmentStatus
 from smartscheduling.scheduling.schemas import price_text
 from smartscheduling.scheduling.services import BusinessService
 from smartscheduling.staff.appointments import DeskService, Panel
-from smartscheduling.staff.controllers import STAFF_ROLES, Businesses, Now, who
+from smartscheduling.staff.controllers import STAFF_ROLES, Businesses, who
 from smartscheduling.staff.schemas import MarkForm, VersionForm
 from smartscheduling.web.errors import refusal_answer
 from smartscheduling.web.forms import parse_form
