@@ -168,6 +168,17 @@ def wrk(url: str, name: str, path: str, *, duration: str, connections: int, head
     return Result(name=name, path=path, **data)
 
 
+def against_floor(url: str, pages: list[tuple[str, str, dict[str, str]]], *, duration: str,
+                  connections: int) -> list[Result]:  # fmt: skip
+    """The floor, then each ``(name, path, headers)`` page, each warmed up first; the
+    floor's result first (``print_table``'s ``floor``)."""
+    for _, path, headers in [("floor", "/_bench/floor", {}), *pages]:
+        wrk(url, "warm-up", path, duration="2s", connections=connections, headers=headers)
+    floor = wrk(url, "floor (bare endpoint)", "/_bench/floor", duration=duration, connections=connections)
+    return [floor, *(wrk(url, name, path, duration=duration, connections=connections, headers=headers,
+                         timeout="10s") for name, path, headers in pages)]  # fmt: skip
+
+
 def print_table(title: str, results: list[Result], floor: Result) -> None:
     print(f"\n{title}")
     print(f"{'endpoint':<28} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import make_url
 
-from bench.common import BUSINESS_SQL, connect, prepare_database, print_table, production_env, server, wrk
-from bench.profile import PASSWORD, csrf_token, sign_in
+from bench.common import BUSINESS_SQL, against_floor, connect, prepare_database, print_table, production_env, server
+from bench.profile import PASSWORD, signed_in
 from smartscheduling.business_days import BusinessCalendar
 from smartscheduling.complaints.services import RESOLVE_WITHIN, RESPOND_WITHIN_BUSINESS_DAYS
 from smartscheduling.config import Settings
@@ -104,18 +104,10 @@ def main() -> None:
     args = parser.parse_args()
     asyncio.run(prepare())
     with server(production_env(DATABASE_URL=DATABASE_URL)) as running:
-        token = csrf_token(running.url)
-        cookie = {"Cookie": f"__Host-csrftoken={token}; __Host-session={sign_in(running.url, token, OFFICER)}"}
-        for warm in ("/_bench/floor", "/staff/complaints"):
-            wrk(running.url, "warm-up", warm, duration="2s", connections=args.connections, headers=cookie)
-        results = [
-            wrk(running.url, "floor (bare endpoint)", "/_bench/floor", duration=args.duration,
-                connections=args.connections),
-            wrk(running.url, "GET /staff/complaints", "/staff/complaints", duration=args.duration,
-                connections=args.connections, headers=cookie, timeout="10s"),
-            wrk(running.url, "…?status=resolved", "/staff/complaints?status=resolved", duration=args.duration,
-                connections=args.connections, headers=cookie, timeout="10s"),
-        ]  # fmt: skip
+        cookie = signed_in(running.url, OFFICER)
+        pages = [("GET /staff/complaints", "/staff/complaints", cookie),
+                 ("…?status=resolved", "/staff/complaints?status=resolved", cookie)]  # fmt: skip
+        results = against_floor(running.url, pages, duration=args.duration, connections=args.connections)
     print_table(f"The complaint queue ({COMPLAINTS:,} complaints), 1 worker, PostgreSQL, {args.connections} "
                 f"connections, {args.duration} each", results, results[0])  # fmt: skip
 

@@ -29,14 +29,14 @@ from sqlalchemy import make_url
 from bench.common import (
     APPOINTMENT_COLUMNS,
     BUSINESS_SQL,
+    against_floor,
     connect,
     prepare_database,
     print_table,
     production_env,
     server,
-    wrk,
 )
-from bench.profile import PASSWORD, csrf_token, sign_in
+from bench.profile import PASSWORD, signed_in
 from smartscheduling.config import Settings
 from smartscheduling.security.passwords import PasswordHasher
 
@@ -132,20 +132,11 @@ def main() -> None:
     asyncio.run(prepare())
     today = datetime.datetime.now(ZONE).date()
     with server(production_env(DATABASE_URL=DATABASE_URL)) as running:
-        token = csrf_token(running.url)
-        cookie = {"Cookie": f"__Host-csrftoken={token}; __Host-session={sign_in(running.url, token, DESK)}"}
+        cookie = signed_in(running.url, DESK)
         path = f"/staff?day={today.isoformat()}"
         grid = {**cookie, "HX-Request": "true", "HX-Target": "day-grid"}
-        for warm in ("/_bench/floor", path):
-            wrk(running.url, "warm-up", warm, duration="2s", connections=args.connections, headers=cookie)
-        results = [
-            wrk(running.url, "floor (bare endpoint)", "/_bench/floor", duration=args.duration,
-                connections=args.connections),
-            wrk(running.url, "GET /staff (day, 20 staff)", path, duration=args.duration,
-                connections=args.connections, headers=cookie, timeout="10s"),
-            wrk(running.url, "grid refresh (htmx)", path, duration=args.duration,
-                connections=args.connections, headers=grid, timeout="10s"),
-        ]  # fmt: skip
+        pages = [("GET /staff (day, 20 staff)", path, cookie), ("grid refresh (htmx)", path, grid)]
+        results = against_floor(running.url, pages, duration=args.duration, connections=args.connections)
     print_table(f"The day view, 1 worker, PostgreSQL, {args.connections} connections, {args.duration} each",
                 results, results[0])  # fmt: skip
 

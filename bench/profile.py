@@ -110,6 +110,12 @@ def sign_in(url: str, token: str, email: str) -> str:
     return session.split("=", 1)[1]
 
 
+def signed_in(url: str, email: str) -> dict[str, str]:
+    """The cookies of a fresh sign-in of ``email``, as a request header."""
+    token = csrf_token(url)
+    return {"Cookie": f"__Host-csrftoken={token}; __Host-session={sign_in(url, token, email)}"}
+
+
 def export(running: Server, token: str, session: str) -> tuple[float, int, int]:
     """POST /profile/export; returns (seconds, bytes, rows in data.json)."""
     connection = connect(running.url)

@@ -38,6 +38,13 @@ def session_of(engine: AsyncEngine) -> AsyncSession:
     return AsyncSession(engine, expire_on_commit=False)
 
 
+@pytest.fixture
+async def desk(make_user) -> Actor:
+    """A privacy officer at work."""
+    officer = await make_user(name="Olga Officer")
+    return Actor(officer.id, "198.51.100.0/24")
+
+
 async def test_a_complaint_gets_a_reference_its_deadlines_and_an_acknowledgement(
     db_engine: AsyncEngine, settings: Settings
 ) -> None:
@@ -122,10 +129,8 @@ async def test_a_letter_s_clocks_start_when_it_arrived(db_engine: AsyncEngine, s
 
 
 async def test_replies_questions_additions_and_resolution(
-    db_engine: AsyncEngine, settings: Settings, make_user
+    db_engine: AsyncEngine, settings: Settings, desk: Actor
 ) -> None:
-    officer = await make_user(name="Olga Officer")
-    desk = Actor(officer.id, "198.51.100.0/24")
     later = FRIDAY + datetime.timedelta(days=3)
     then = later + datetime.timedelta(days=1)
     async with session_of(db_engine) as session:
@@ -184,10 +189,8 @@ async def test_replies_questions_additions_and_resolution(
 
 
 async def test_a_step_made_on_an_older_version_is_refused_and_changes_nothing(
-    db_engine: AsyncEngine, settings: Settings, make_user
+    db_engine: AsyncEngine, settings: Settings, desk: Actor
 ) -> None:
-    officer = await make_user(name="Olga Officer")
-    desk = Actor(officer.id, None)
     async with session_of(db_engine) as session:
         complaints = ComplaintService(session, settings)
         complaint = (await complaints.receive(NEW, calendar=CALENDAR, received_at=FRIDAY, actor=NOBODY)).complaint
@@ -203,10 +206,8 @@ async def test_a_step_made_on_an_older_version_is_refused_and_changes_nothing(
 
 
 async def test_writing_after_the_resolution_opens_the_complaint_again(
-    db_engine: AsyncEngine, settings: Settings, make_user
+    db_engine: AsyncEngine, settings: Settings, desk: Actor
 ) -> None:
-    officer = await make_user(name="Olga Officer")
-    desk = Actor(officer.id, None)
     async with session_of(db_engine) as session:
         complaints = ComplaintService(session, settings)
         complaint = (await complaints.receive(NEW, calendar=CALENDAR, received_at=FRIDAY, actor=NOBODY)).complaint
