@@ -25,14 +25,25 @@ CLOSE_OF_BUSINESS = datetime.time(17)
 
 @functools.lru_cache(maxsize=32)
 def _public_holidays(country: str, subdivision: str) -> holidays.HolidayBase:
-    """The country's (and region's) holidays, every year as it is asked for; a country the
-    package does not know has none but a Saturday-and-Sunday weekend."""
+    """The country's (and region's) holidays, every year as it is asked for (built once
+    per process); a country the package does not know has none but a Saturday-and-Sunday
+    weekend."""
     if not country:
         return holidays.HolidayBase()
     try:
         return holidays.country_holidays(country, subdiv=subdivision or None)
     except NotImplementedError:
         return holidays.HolidayBase()
+
+
+def public_holidays(
+    country: str | None, subdivision: str | None, start: datetime.date, end: datetime.date
+) -> dict[datetime.date, str]:
+    """The public holidays of ``country`` and its region ``subdivision``, ``start`` to ``end``, by day."""
+    calendar = _public_holidays((country or "").upper(), (subdivision or "").upper())
+    for year in range(start.year, end.year + 1):
+        calendar.get(datetime.date(year, 1, 1))  # the package adds a year's holidays when first asked for one
+    return {day: str(name) for day, name in sorted(calendar.items()) if start <= day <= end}
 
 
 @dataclass(frozen=True, slots=True)

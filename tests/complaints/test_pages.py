@@ -276,3 +276,23 @@ async def test_the_privacy_page_leads_to_the_form(client: AsyncTestClient[Litest
     page = (await client.get("/privacy")).text
     section = page.split('id="privacy-complaint-process"', 1)[1].split("</section>", 1)[0]
     assert 'href="/privacy/complaints/new">Make a privacy complaint</a>' in section
+
+
+async def test_additions_through_the_link_are_limited_per_network(
+    client: AsyncTestClient[Litestar], db_engine: AsyncEngine, settings: Settings
+) -> None:
+    async with AsyncSession(db_engine, expire_on_commit=False) as session:
+        received = await ComplaintService(session, settings).receive(
+            NewComplaint("Pia Plaintiff", "pia@example.com", DETAILS), calendar=CALENDAR, received_at=NOW,
+            actor=Actor(None, None),
+        )  # fmt: skip
+    link = f"/privacy/complaints/follow/{received.token}"
+    for n in range(20):
+        assert (await post_form(client, link, {"body": f"Addition {n}."})).status_code == 303
+    held = await post_form(client, link, {"body": "One more."})
+    assert held.status_code == 429
+    assert "Too many additions from your network" in (form_error(held.text) or "")
+    assert "One more." in held.text  # kept, to send later
+    async with AsyncSession(db_engine) as session:
+        added = (await session.scalars(select(ComplaintEvent.body).where(ComplaintEvent.kind == EventKind.ADDED))).all()
+    assert len(added) == 20

@@ -30,8 +30,11 @@ from smartscheduling.web.http import client_network, redirect
 
 Complaints = NamedDependency[ComplaintService]
 Calendar = NamedDependency[BusinessCalendar]
+Throttling = NamedDependency[Throttle]
 #: Complaints from one network: enough for a family or an office, not for a flood.
 COMPLAINTS_PER_NETWORK = Limit("complaint-network", 5, timedelta(hours=1))
+#: Additions to complaints from one network: a conversation, not a flood.
+ADDITIONS_PER_NETWORK = Limit("complaint-add-network", 20, timedelta(hours=1))
 #: The private page is reached by a secret in its address: it goes nowhere else.
 PRIVATE = {"Referrer-Policy": "no-referrer"}
 
@@ -57,7 +60,7 @@ class ComplaintController(Controller):
     @post("/new")
     async def submit(
         self, *, request: HTMXRequest, visitor: VisitorDep, complaints: Complaints, calendar: Calendar,
-        throttle: NamedDependency[Throttle], actor: ActorDep, now: Now,
+        throttle: Throttling, actor: ActorDep, now: Now,
     ) -> Response[Any]:  # fmt: skip
         data, state = parse_form(ComplaintForm, await request.form())
         if data is None:
@@ -82,10 +85,11 @@ class ComplaintController(Controller):
 
     @post("/follow/{token:str}")
     async def add_by_link(
-        self, *, request: HTMXRequest, token: FromPath[str], complaints: Complaints, actor: ActorDep, now: Now
-    ) -> Response[Any]:
+        self, *, request: HTMXRequest, token: FromPath[str], complaints: Complaints, throttle: Throttling,
+        actor: ActorDep, now: Now,
+    ) -> Response[Any]:  # fmt: skip
         complaint = await self._by_link(complaints, token)
-        return await add(request, complaints, complaint, actor=actor, now=now, action_token=token)
+        return await add(request, complaints, complaint, throttle, actor=actor, now=now, action_token=token)
 
     @staticmethod
     async def _by_link(complaints: ComplaintService, token: str) -> Complaint:
@@ -96,19 +100,23 @@ class ComplaintController(Controller):
 
 
 async def add(
-    request: HTMXRequest, complaints: ComplaintService, complaint: Complaint, *, actor: Any, now: Any, **more: Any
-) -> Response[Any]:
+    request: HTMXRequest, complaints: ComplaintService, complaint: Complaint, throttle: Throttle, *, actor: Any,
+    now: Any, **more: Any,
+) -> Response[Any]:  # fmt: skip
     """The complainant's addition, from the private page or their own."""
     data, state = parse_form(AddForm, await request.form())
-    if data is None:
-        context = await follow_context(complaints, complaint, form=state, **more)
-        return HTMXTemplate(
-            template_name="complaints/follow.html", context=context, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-            headers=PRIVATE,
-        )  # fmt: skip
-    await complaints.add(complaint, data.body, actor=actor, now=now)
-    flash(request, "Added to your complaint: we will read it.", "ok")
-    return redirect(request, request.url.path)
+    answer: dict[str, Any] = {"status_code": HTTP_422_UNPROCESSABLE_ENTITY}
+    if data is not None:
+        decision = await throttle.hit(ADDITIONS_PER_NETWORK, client_network(request))
+        if decision.allowed:
+            await complaints.add(complaint, data.body, actor=actor, now=now)
+            flash(request, "Added to your complaint: we will read it.", "ok")
+            return redirect(request, request.url.path)
+        answer = state.refuse(TooManyAttemptsError("additions from your network", decision))
+    context = await follow_context(complaints, complaint, form=state, **more)
+    headers = {**PRIVATE, **(answer.get("headers") or {})}
+    return HTMXTemplate(template_name="complaints/follow.html", context=context, status_code=answer["status_code"],
+                        headers=headers)  # fmt: skip
 
 
 class MyComplaintsController(Controller):
@@ -131,10 +139,10 @@ class MyComplaintsController(Controller):
     @post("/{complaint_id:uuid}")
     async def add_mine(
         self, *, request: HTMXRequest, complaint_id: FromPath[uuid.UUID], viewer: ViewerDep, complaints: Complaints,
-        actor: ActorDep, now: Now,
+        throttle: Throttling, actor: ActorDep, now: Now,
     ) -> Response[Any]:  # fmt: skip
         complaint = await self._mine(complaints, complaint_id, viewer.id)
-        return await add(request, complaints, complaint, actor=actor, now=now, action_token=None)
+        return await add(request, complaints, complaint, throttle, actor=actor, now=now, action_token=None)
 
     @staticmethod
     async def _mine(complaints: ComplaintService, complaint_id: uuid.UUID, person: uuid.UUID) -> Complaint:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import holidays
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, and_, delete, inspect, select
@@ -18,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from smartscheduling.accounts.models import AccountStatus, Role, User
 from smartscheduling.audit.service import Actor, record
+from smartscheduling.business_days import public_holidays as holidays_between
 from smartscheduling.db import utcnow
 from smartscheduling.refusals import Refusal, RefusedError
 from smartscheduling.scheduling.models import (
@@ -228,15 +228,7 @@ class CalendarDay:
 
 def public_holidays(business: Business, start: datetime.date, end: datetime.date) -> dict[datetime.date, str]:
     """The public holidays of the business's country and region, ``start`` to ``end``."""
-    if not business.country:
-        return {}
-    try:
-        found = holidays.country_holidays(
-            business.country, subdiv=business.subdivision, years=range(start.year, end.year + 1)
-        )
-    except NotImplementedError:  # a country the holidays package does not know
-        return {}
-    return {day: str(name) for day, name in sorted(found.items()) if start <= day <= end}
+    return holidays_between(business.country, business.subdivision, start, end)
 
 
 class ClosedDayService:
