@@ -13,11 +13,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from smartscheduling.accounts.models import Role
+from smartscheduling.accounts.models import Role, User
 from smartscheduling.app import create_app
 from smartscheduling.audit.service import Actor
 from smartscheduling.complaints.models import Complaint, ComplaintEvent, ComplaintStatus, EventKind
-from smartscheduling.complaints.services import ComplaintService, NewComplaint
+from smartscheduling.complaints.services import ComplaintService, NewComplaint, Received
 from smartscheduling.config import Settings
 from smartscheduling.mail.models import OutboxMessage
 from smartscheduling.scheduling.models import Business
@@ -44,6 +44,18 @@ async def client(settings: Settings, db_engine: AsyncEngine) -> AsyncIterator[As
 async def complaint_of(engine: AsyncEngine) -> Complaint:
     async with AsyncSession(engine) as session:
         return (await session.scalars(select(Complaint))).one()
+
+
+async def receive(
+    engine: AsyncEngine, settings: Settings, when: datetime.datetime = NOW, name: str = "Pia Plaintiff", *,
+    user: User | None = None,
+) -> Received:  # fmt: skip
+    """A complaint received at ``when`` (from ``user``'s account, if given), and its private link's token."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        return await ComplaintService(session, settings).receive(
+            NewComplaint(name, user.email if user else "pia@example.com", DETAILS), calendar=CALENDAR,
+            received_at=when, actor=Actor(user.id if user else None, None), user=user,
+        )  # fmt: skip
 
 
 async def test_a_visitor_complains_and_lands_on_the_private_page_the_e_mail_links(
@@ -130,11 +142,7 @@ async def test_signed_in_the_form_is_filled_in_and_the_complaint_is_theirs(
 async def test_the_complainant_adds_information_through_the_link_and_a_wrong_link_finds_nothing(
     client: AsyncTestClient[Litestar], db_engine: AsyncEngine, settings: Settings
 ) -> None:
-    async with AsyncSession(db_engine, expire_on_commit=False) as session:
-        received = await ComplaintService(session, settings).receive(
-            NewComplaint("Pia Plaintiff", "pia@example.com", DETAILS), calendar=CALENDAR, received_at=NOW,
-            actor=Actor(None, None),
-        )  # fmt: skip
+    received = await receive(db_engine, settings)
     link = f"/privacy/complaints/follow/{received.token}"
     empty = await post_form(client, link, {"body": ""})
     assert empty.status_code == 422
@@ -151,28 +159,25 @@ async def test_the_complainant_adds_information_through_the_link_and_a_wrong_lin
     assert kinds == [EventKind.RECEIVED, EventKind.ADDED]
 
 
-async def receive(engine: AsyncEngine, settings: Settings, when: datetime.datetime, name: str) -> Complaint:
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        received = await ComplaintService(session, settings).receive(
-            NewComplaint(name, "pia@example.com", DETAILS), calendar=CALENDAR, received_at=when,
-            actor=Actor(None, None),
-        )  # fmt: skip
-    return received.complaint
-
-
 async def test_the_queue_puts_the_next_deadline_first_and_flags_what_is_late_or_close(
     client: AsyncTestClient[Litestar], db_engine: AsyncEngine, settings: Settings, make_user
 ) -> None:
     officer = await make_user(role=Role.PRIVACY_OFFICER, name="Olga Officer")
-    answered = await receive(db_engine, settings, datetime.datetime(2026, 11, 25, 10, tzinfo=BERLIN), "Answered")
+    answered = (
+        await receive(db_engine, settings, datetime.datetime(2026, 11, 25, 10, tzinfo=BERLIN), "Answered")
+    ).complaint
     async with AsyncSession(db_engine, expire_on_commit=False) as session:  # answered: resolution by 20 December
         mine = await session.get_one(Complaint, answered.id)
         await ComplaintService(session, settings).answer(
             mine, "We are on it.", ask=False, version=mine.version, actor=Actor(officer.id, None), now=NOW
         )
-    overdue = await receive(db_engine, settings, datetime.datetime(2026, 12, 1, 10, tzinfo=BERLIN), "Old")  # due 15th
-    close = await receive(db_engine, settings, datetime.datetime(2026, 12, 8, 10, tzinfo=BERLIN), "Close")  # 22nd
-    fresh = await receive(db_engine, settings, FRIDAY, "Fresh")  # due 5 January
+    overdue = (
+        await receive(db_engine, settings, datetime.datetime(2026, 12, 1, 10, tzinfo=BERLIN), "Old")
+    ).complaint  # due 15th
+    close = (
+        await receive(db_engine, settings, datetime.datetime(2026, 12, 8, 10, tzinfo=BERLIN), "Close")
+    ).complaint  # 22nd
+    fresh = (await receive(db_engine, settings, FRIDAY, "Fresh")).complaint  # due 5 January
     await sign_in(client, officer.email)
     page = (await client.get("/staff/complaints")).text
     references = re.findall(r'href="/staff/complaints/[0-9a-f-]{36}">(PC-\d{4}-\d{4})</a>', page)
@@ -199,11 +204,7 @@ async def test_the_officer_replies_and_resolves_and_the_complainant_sees_it_and_
     client: AsyncTestClient[Litestar], db_engine: AsyncEngine, settings: Settings, make_user
 ) -> None:
     ada = await make_user(name="Ada Lovelace", email="ada@example.com")
-    async with AsyncSession(db_engine, expire_on_commit=False) as session:
-        received = await ComplaintService(session, settings).receive(
-            NewComplaint("Ada Lovelace", "ada@example.com", DETAILS), calendar=CALENDAR, received_at=NOW,
-            actor=Actor(ada.id, None), user=ada,
-        )  # fmt: skip
+    received = await receive(db_engine, settings, user=ada)
     complaint = received.complaint
     officer = await make_user(role=Role.PRIVACY_OFFICER, name="Olga Officer")
     await sign_in(client, officer.email)
@@ -281,11 +282,7 @@ async def test_the_privacy_page_leads_to_the_form(client: AsyncTestClient[Litest
 async def test_additions_through_the_link_are_limited_per_network(
     client: AsyncTestClient[Litestar], db_engine: AsyncEngine, settings: Settings
 ) -> None:
-    async with AsyncSession(db_engine, expire_on_commit=False) as session:
-        received = await ComplaintService(session, settings).receive(
-            NewComplaint("Pia Plaintiff", "pia@example.com", DETAILS), calendar=CALENDAR, received_at=NOW,
-            actor=Actor(None, None),
-        )  # fmt: skip
+    received = await receive(db_engine, settings)
     link = f"/privacy/complaints/follow/{received.token}"
     for n in range(20):
         assert (await post_form(client, link, {"body": f"Addition {n}."})).status_code == 303
